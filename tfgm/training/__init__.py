@@ -1,0 +1,52 @@
+"""Training infrastructure: strategies, run directories, resumable checkpoints, image grids, NaN guard.
+
+Works on any ``keras.Model`` (duck typing); never imports ``tfgm.models``, ``recipes`` or ``export``.
+Names are loaded on first use, so ``from tfgm.training import quiet_tensorflow`` does not import
+TensorFlow and ``quiet_tensorflow()`` can run before TensorFlow's first import.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+_EXPORTS = {
+    "strategy": "distribution",
+    "global_batch_size": "distribution",
+    "RunDir": "run_dir",
+    "write_json_atomic": "atomic",
+    "ResumableCheckpoint": "checkpoint",
+    "ImageGridCallback": "image_callback",
+    "make_grid": "image_grid",
+    "save_png": "image_grid",
+    "NaNGuard": "nan_guard",
+    "TrainingDiverged": "nan_guard",
+    "set_seed": "randomness",
+    "replica_seed": "randomness",
+    "quiet_tensorflow": "environment",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .atomic import write_json_atomic
+    from .checkpoint import ResumableCheckpoint
+    from .distribution import global_batch_size, strategy
+    from .environment import quiet_tensorflow
+    from .image_callback import ImageGridCallback
+    from .image_grid import make_grid, save_png
+    from .nan_guard import NaNGuard, TrainingDiverged
+    from .randomness import replica_seed, set_seed
+    from .run_dir import RunDir
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,132 @@
+"""User arrays from a .npz file ("npz").
+
+Keys: `x` images, uint8 (or any integer type) in [0, 255] or float in [0, 1], shape NxHxWxC
+(C = 1 or 3) or NxHxW (a channel axis is added); optional `y`: shape (N,) -> int32 "label",
+shape (N, K) -> float32 "attributes" (values used as given).
+Splits: if the file has per-split keys (`x_train`, `x_test`, `x_validation` or `x_val`, with matching
+`y_*`), those are used; a missing validation split is then the last 10% of `x_train` (and "train"
+the first 90%). Otherwise `x` is split by index: i % 10 == 8 -> validation, 9 -> test, else train.
+"""
+
+import os
+import zipfile
+
+import numpy as np
+
+from tfgm.data._pipeline import check_split, from_arrays, interleaved_split
+from tfgm.data.errors import DataError
+
+_SPLIT_KEYS = {"train": ("train",), "validation": ("validation", "val", "valid"), "test": ("test",)}
+
+
+def _find(keys, stem, split):
+    for suffix in _SPLIT_KEYS[split]:
+        if f"{stem}_{suffix}" in keys:
+            return f"{stem}_{suffix}"
+    return None
+
+
+def _select(file, keys, split):
+    """(x key, y key or None, index selection or None) for `split`."""
+    if not any(k.startswith("x_") for k in keys):
+        if "x" not in keys:
+            raise DataError(
+                f"{file} has no 'x' array (keys: {sorted(keys)}); save images as "
+                "np.savez(path, x=images, y=labels) or with x_train/x_test keys."
+            )
+        return "x", ("y" if "y" in keys else None), lambda n: interleaved_split(n, split)
+    carve = split in ("train", "validation") and "x_train" in keys and _find(keys, "x", "validation") is None
+    x_key = "x_train" if carve else _find(keys, "x", split)
+    if x_key is None:
+        raise DataError(
+            f"{file} has per-split keys but none for the {split!r} split (keys: {sorted(keys)}); "
+            f"add x_{split} (and y_{split}) or use a single 'x' array."
+        )
+    rows = None
+    if carve:
+
+        def rows(n):
+            cut = n - n // 10
+            return np.arange(cut) if split == "train" else np.arange(cut, n)
+
+    y_key = "y" + x_key[1:]
+    return x_key, (y_key if y_key in keys else None), rows
+
+
+def _check_images(file, key, x):
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+        raise DataError(
+            f"{file}: '{key}' has shape {x.shape}; expected NxHxW or NxHxWxC with C = 1 or 3."
+        )
+    if np.issubdtype(x.dtype, np.floating):
+        if not np.isfinite(x).all():
+            raise DataError(f"{file}: '{key}' contains NaN or infinite values; clean or drop those images.")
+        lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+        if lo < 0.0 or hi > 1.0:
+            raise DataError(
+                f"{file}: float '{key}' has values in [{lo:g}, {hi:g}] but must be in [0, 1]; "
+                "if they are 0..255 pixel values, divide by 255 (or store them as uint8)."
+            )
+        return x.astype(np.float32, copy=False)
+    if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
+        if x.size and (int(x.min()) < 0 or int(x.max()) > 255):
+            raise DataError(
+                f"{file}: integer '{key}' has values outside 0..255; store uint8 0..255 or float 0..1."
+            )
+        return x.astype(np.uint8, copy=False)
+    raise DataError(f"{file}: '{key}' has dtype {x.dtype}; store uint8 0..255 or float 0..1.")
+
+
+def _check_targets(file, key, y, n):
+    if len(y) != n:
+        raise DataError(f"{file}: '{key}' has {len(y)} entries but the images have {n}; they must match.")
+    if y.ndim not in (1, 2):
+        raise DataError(f"{file}: '{key}' has shape {y.shape}; expected (N,) labels or (N, K) attributes.")
+    if not (np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_):
+        raise DataError(f"{file}: '{key}' has dtype {y.dtype}; store numbers.")
+    values = y.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise DataError(f"{file}: '{key}' contains NaN or infinite values.")
+    if y.ndim == 1:
+        if np.any(values != np.round(values)):
+            raise DataError(
+                f"{file}: labels '{key}' must be integers; for per-example vectors use shape (N, K)."
+            )
+        return {"labels": y.astype(np.int32)}
+    return {"attributes": y.astype(np.float32)}
+
+
+def load(path, split="train"):
+    """Unbatched dataset of {"image": float32 HxWxC in [0, 1], "label" | "attributes"} from a .npz."""
+    check_split(split, "npz")
+    if path is None:
+        raise DataError(
+            "the npz source needs path=FILE.npz (arrays saved with np.savez(FILE, x=..., y=...))."
+        )
+    file = os.fspath(path)
+    if not os.path.isfile(file):
+        raise DataError(
+            f"npz file {file} does not exist; check the path (np.savez(FILE, x=..., y=...) makes one)."
+        )
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            keys = set(data.files)
+            x_key, y_key, rows = _select(file, keys, split)
+            x = data[x_key]
+            y = data[y_key] if y_key else None
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, DataError):
+            raise
+        message = f"cannot read {file} as .npz ({exc}); write it with np.savez or np.savez_compressed."
+        raise DataError(message) from exc
+    x = _check_images(file, x_key, x)
+    targets = _check_targets(file, y_key, y, len(x)) if y is not None else {}
+    if rows is not None:
+        index = rows(len(x))
+        x = x[index]
+        targets = {k: v[index] for k, v in targets.items()}
+    if len(x) == 0:
+        raise DataError(f"{file}: the {split!r} split is empty; store more examples or per-split keys.")
+    return from_arrays(x, **targets)

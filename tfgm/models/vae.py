@@ -1,0 +1,158 @@
+"""Variational autoencoder (Kingma & Welling) with a choice of pixel likelihood; thesis eq. 4.1–4.3."""
+
+import keras
+import tensorflow as tf
+
+from tfgm.losses import likelihoods
+from tfgm.models._seeds import step_seed
+
+_TEST_SEED_STEP = -1
+
+
+@keras.saving.register_keras_serializable(package="tfgm")
+class VAE(keras.Model):
+    """VAE over images in [0, 1].
+
+    encoder: Functional model images [B, H, W, C] → [z_mean, z_log_var], each [B, D].
+    decoder: Functional model z [B, D] → pixel means [B, H, W, C] in [0, 1].
+    likelihood: "gaussian" (learned per-pixel log σ, init 0, clamped below at `min_log_sigma`),
+        "bernoulli", or "discretized_logistic" (learned per-pixel log-scale, 256 bins).
+    Batches are dicts with "image" (and optionally "noise" [B, D]: the ε of the reparametrization, for
+    exact replays and distribution tests). Training minimizes the per-example negative ELBO averaged over
+    the global batch; logged values (`loss`, `kl`, `nll_x`) are per-example nats.
+    """
+
+    def __init__(self, encoder, decoder, likelihood="gaussian", min_log_sigma=likelihoods.MIN_LOG_SIGMA,
+                 seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if likelihood not in likelihoods.LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {likelihoods.LIKELIHOODS}, got {likelihood!r}")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.likelihood = likelihood
+        self.min_log_sigma = float(min_log_sigma)
+        self.seed = int(seed)
+        self.latent_dim = int(decoder.inputs[0].shape[-1])
+        self.image_shape = tuple(int(d) for d in decoder.outputs[0].shape[1:])
+        self.log_sigma_x = None
+        if likelihood != "bernoulli":
+            self.log_sigma_x = self.add_weight(shape=self.image_shape, initializer="zeros", name="log_sigma_x")
+        self._trackers = {}
+        for name in self.tracked_terms():
+            self._trackers[name] = keras.metrics.Mean(name=name)
+        self.built = True
+
+    def tracked_terms(self):
+        """Names of the per-example terms logged each step (all in nats per example)."""
+        return ("loss", "kl", "nll_x")
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def compile(self, optimizer="adam", **kwargs):
+        """One optimizer over encoder, decoder and the learned log-σ; built here, inside the active scope."""
+        super().compile(optimizer=optimizer, **kwargs)
+        self.optimizer.build(self.trainable_variables)
+
+    def compile_from_config(self, config):
+        """Re-compile on `keras.saving.load_model`, so the saved optimizer state is restored too."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+
+    def encode(self, images, training=False):
+        """images [B, H, W, C] → (z_mean, z_log_var), each [B, D]."""
+        z_mean, z_log_var = self.encoder(images, training=training)
+        return z_mean, z_log_var
+
+    def decode(self, z, training=False):
+        """z [B, D] → pixel means [B, H, W, C] in [0, 1]."""
+        return self.decoder(z, training=training)
+
+    def reconstruct(self, images):
+        """Decoder mean at the posterior mean: [B, H, W, C] → [B, H, W, C]."""
+        return self.decode(self.encode(images)[0])
+
+    def sample(self, n, seed=0):
+        """n images decoded from z ~ N(0, I) drawn with a stateless seed (int or [2] tensor)."""
+        seed = tf.cast(seed, tf.int32)
+        if seed.shape.rank == 0:
+            seed = tf.stack([seed, 0])
+        z = tf.random.stateless_normal([n, self.latent_dim], seed=seed)
+        return self.decode(z)
+
+    def call(self, images, training=False):
+        z_mean, _ = self.encode(images, training=training)
+        return self.decode(z_mean, training=training)
+
+    def log_px_given_z(self, images, x_mean):
+        """log p(x|z) per example given the decoder mean; [B]."""
+        if self.likelihood == "gaussian":
+            return likelihoods.gaussian_log_likelihood(images, x_mean, self.log_sigma_x, self.min_log_sigma)
+        if self.likelihood == "bernoulli":
+            return likelihoods.bernoulli_log_likelihood(images, x_mean)
+        return likelihoods.discretized_logistic_log_likelihood(images, x_mean, self.log_sigma_x)
+
+    def per_example_terms(self, images, noise, training):
+        """Per-example objective terms, each [B]; "loss" is what training minimizes."""
+        z_mean, z_log_var = self.encode(images, training=training)
+        z = z_mean + tf.exp(0.5 * z_log_var) * noise
+        x_mean = self.decode(z, training=training)
+        kl = likelihoods.gaussian_kl(z_mean, z_log_var)
+        nll_x = -self.log_px_given_z(images, x_mean)
+        terms = {"kl": kl, "nll_x": nll_x}
+        terms.update(self.extra_terms(images, z, x_mean, training))
+        terms["loss"] = tf.add_n(list(terms.values()))
+        return terms
+
+    def extra_terms(self, images, z, x_mean, training):
+        """Hook for subclasses: more per-example loss terms [B] added to the objective."""
+        return {}
+
+    def _noise(self, data, seed):
+        images = data["image"]
+        if "noise" in data:
+            return tf.cast(data["noise"], images.dtype)
+        return tf.random.stateless_normal([tf.shape(images)[0], self.latent_dim], seed=seed, dtype=images.dtype)
+
+    def _update_trackers(self, terms):
+        for name, tracker in self._trackers.items():
+            tracker.update_state(terms[name])
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def train_step(self, data):
+        images = data["image"]
+        noise = self._noise(data, step_seed(self.seed, self.optimizer.iterations))
+        with tf.GradientTape() as tape:
+            terms = self.per_example_terms(images, noise, training=True)
+            loss = tf.nn.compute_average_loss(terms["loss"])
+            scaled = self.optimizer.scale_loss(loss)
+        variables = self.trainable_variables
+        grads = tape.gradient(scaled, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return self._update_trackers(terms)
+
+    def test_step(self, data):
+        noise = self._noise(data, step_seed(self.seed, _TEST_SEED_STEP))
+        return self._update_trackers(self.per_example_terms(data["image"], noise, training=False))
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "likelihood": self.likelihood,
+            "min_log_sigma": self.min_log_sigma,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in cls._submodel_keys():
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+    @classmethod
+    def _submodel_keys(cls):
+        return ("encoder", "decoder")

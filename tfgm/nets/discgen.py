@@ -1,0 +1,103 @@
+"""CelebA 64×64 networks of discriminative regularization (METHODS.md §1): encoder, decoder, attribute
+classifier, and a frozen multi-layer feature extractor over a trained classifier.
+
+All builders return built Functional models. Images are float32 [B, 64, 64, 3] in [0, 1].
+"""
+
+import keras
+from keras import layers
+
+# BN outputs (pre-ReLU) of the classifier's three strided convs: the layers the paper regularizes.
+REGULARIZED_LAYERS = ("strided1_bn", "strided2_bn", "strided3_bn")
+
+
+def _conv_bn_relu(x, filters, kernel, strides, padding, name, transpose=False, sync_bn=False):
+    conv = layers.Conv2DTranspose if transpose else layers.Conv2D
+    x = conv(filters, kernel, strides=strides, padding=padding, use_bias=False, name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(synchronized=sync_bn, name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _dense_bn_relu(x, units, name, sync_bn=False):
+    x = layers.Dense(units, use_bias=False, name=f"{name}_dense")(x)
+    x = layers.BatchNormalization(synchronized=sync_bn, name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def celeba_encoder(image_shape=(64, 64, 3), latent_dim=500, widths=(32, 64, 128, 256), hidden=1000,
+                   sync_bn=False, name="encoder"):
+    """q(z|x): 4 stages × [3×3 conv, 3×3 conv, 2×2 stride-2 conv] (BN+ReLU, no bias) → dense → (μ, log σ²).
+
+    Input [B, 64, 64, 3] in [0, 1]; outputs `z_mean` and `z_log_var`, each [B, latent_dim].
+    """
+    x_in = keras.Input(image_shape, name="images")
+    x = x_in
+    for i, w in enumerate(widths):
+        x = _conv_bn_relu(x, w, 3, 1, "same", f"enc{i}a", sync_bn=sync_bn)
+        x = _conv_bn_relu(x, w, 3, 1, "same", f"enc{i}b", sync_bn=sync_bn)
+        x = _conv_bn_relu(x, w, 2, 2, "valid", f"enc{i}down", sync_bn=sync_bn)
+    x = layers.Flatten(name="flatten")(x)
+    x = _dense_bn_relu(x, hidden, "enc_hidden", sync_bn=sync_bn)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(x)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
+    return keras.Model(x_in, [z_mean, z_log_var], name=name)
+
+
+def celeba_decoder(latent_dim=500, image_shape=(64, 64, 3), widths=(256, 128, 64, 32), hidden=1000,
+                   sync_bn=False, name="decoder"):
+    """p(x|z) mean: dense → dense → 4×4×C → 4 stages × [3×3 conv, 3×3 conv, 2×2 stride-2 transposed conv] →
+    1×1 conv → sigmoid. Input [B, latent_dim]; output [B, 64, 64, 3] in (0, 1).
+    """
+    stages = len(widths)
+    base_h, base_w = image_shape[0] // 2**stages, image_shape[1] // 2**stages
+    z_in = keras.Input((latent_dim,), name="z")
+    x = _dense_bn_relu(z_in, hidden, "dec_hidden", sync_bn=sync_bn)
+    x = _dense_bn_relu(x, base_h * base_w * widths[0], "dec_project", sync_bn=sync_bn)
+    x = layers.Reshape((base_h, base_w, widths[0]), name="reshape")(x)
+    for i, w in enumerate(widths):
+        x = _conv_bn_relu(x, w, 3, 1, "same", f"dec{i}a", sync_bn=sync_bn)
+        x = _conv_bn_relu(x, w, 3, 1, "same", f"dec{i}b", sync_bn=sync_bn)
+        x = _conv_bn_relu(x, w, 2, 2, "valid", f"dec{i}up", transpose=True, sync_bn=sync_bn)
+    x = layers.Conv2D(image_shape[-1], 1, name="to_pixels")(x)
+    x_out = layers.Activation("sigmoid", dtype="float32", name="x_mean")(x)
+    return keras.Model(z_in, x_out, name=name)
+
+
+def celeba_classifier(image_shape=(64, 64, 3), num_attributes=40, widths=(32, 64, 128), hidden=1000,
+                      dropout=0.5, name="attribute_classifier"):
+    """Attribute classifier: per stage a valid conv then a strided 3×3 valid conv (no bias, BN+ReLU, dropout
+    after the strided one), kernels 4/3, 4/3, 3/3 → dense (BN, ReLU, dropout) → logits.
+
+    Input [B, 64, 64, 3] in [0, 1]; output logits [B, num_attributes] (sigmoid cross-entropy per attribute).
+    Strided convs' BN layers are named `strided{1,2,3}_bn` (see REGULARIZED_LAYERS).
+    """
+    kernels = (4, 4, 3)
+    x_in = keras.Input(image_shape, name="images")
+    x = x_in
+    for i, (w, k) in enumerate(zip(widths, kernels), start=1):
+        x = _conv_bn_relu(x, w, k, 1, "valid", f"plain{i}")
+        x = layers.Conv2D(w, 3, strides=2, padding="valid", use_bias=False, name=f"strided{i}_conv")(x)
+        x = layers.BatchNormalization(name=f"strided{i}_bn")(x)
+        x = layers.ReLU(name=f"strided{i}_relu")(x)
+        x = layers.Dropout(dropout, name=f"strided{i}_dropout")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = _dense_bn_relu(x, hidden, "hidden")
+    x = layers.Dropout(dropout, name="hidden_dropout")(x)
+    logits = layers.Dense(num_attributes, dtype="float32", name="logits")(x)
+    return keras.Model(x_in, logits, name=name)
+
+
+def feature_extractor(classifier, layer_names=REGULARIZED_LAYERS, name="features"):
+    """A frozen Functional model: images → {layer name: that layer's output} of a trained `classifier`.
+
+    Shares the classifier's layers (and weights); `trainable` is False, so calling it inside another model
+    never updates those weights.
+    """
+    missing = [n for n in layer_names if n not in {layer.name for layer in classifier.layers}]
+    if missing:
+        known = ", ".join(layer.name for layer in classifier.layers)
+        raise ValueError(f"feature_extractor: layers {missing} are not in '{classifier.name}'. Known layers: {known}")
+    outputs = {n: classifier.get_layer(n).output for n in layer_names}
+    model = keras.Model(classifier.input, outputs, name=name)
+    model.trainable = False
+    return model
