@@ -9,3 +9,28 @@ from tfgm.losses.likelihoods import (
     gaussian_log_density,
     gaussian_log_likelihood,
 )
+from tfgm.losses.gan import (
+    GAN_LOSSES,
+    LogZEstimate,
+    bgan_generator_loss,
+    discriminator_loss,
+    generator_loss_minimax,
+    generator_loss_nonsaturating,
+    get_gan_loss,
+    hinge_discriminator_loss,
+    hinge_generator_loss,
+    least_squares_discriminator_loss,
+    least_squares_generator_loss,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
+from tfgm.losses.regularizers import (
+    annealed_gamma,
+    annealed_stddev,
+    clip_weights,
+    gradient_penalty,
+    instance_noise,
+    jacobian_clamping,
+    r1_penalty,
+    roth_regularizer,
+)

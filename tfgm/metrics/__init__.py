@@ -2,3 +2,6 @@
 
 from tfgm.metrics.attributes import attribute_agreement
 from tfgm.metrics.likelihood import elbo, importance_weighted_nll
+from tfgm.metrics.frechet import StreamingStatistics, feature_statistics, frechet_distance
+from tfgm.metrics.inception_score import inception_score
+from tfgm.metrics.kid import kernel_inception_distance

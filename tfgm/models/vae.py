@@ -135,6 +135,37 @@ class VAE(keras.Model):
         noise = self._noise(data, step_seed(self.seed, _TEST_SEED_STEP))
         return self._update_trackers(self.per_example_terms(data["image"], noise, training=False))
 
+    serving_default = "decode"
+
+    def serving_endpoints(self):
+        """Serving signatures: {name: (fn, input_signature)}; each fn returns a dict of float32 tensors.
+
+        decode(z [B, D]) → images; sample(n, seed) → images, z (stateless: same seed, same images);
+        reconstruct(images [B, H, W, C] in [0, 1]) → images; encode(images) → z_mean, z_log_var.
+        """
+        image_spec = tf.TensorSpec((None,) + self.image_shape, tf.float32, name="images")
+        z_spec = tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")
+
+        def sample(n, seed):
+            z = tf.random.stateless_normal(tf.stack([n, self.latent_dim]), seed=tf.stack([seed, tf.zeros_like(seed)]))
+            return {"images": self.decode(z), "z": z}
+
+        def encode(images):
+            z_mean, z_log_var = self.encode(images)
+            return {"z_mean": z_mean, "z_log_var": z_log_var}
+
+        return {
+            "decode": (lambda z: {"images": self.decode(z)}, [z_spec]),
+            "sample": (sample, [tf.TensorSpec([], tf.int32, name="n"), tf.TensorSpec([], tf.int64, name="seed")]),
+            "reconstruct": (lambda images: {"images": self.reconstruct(images)}, [image_spec]),
+            "encode": (encode, [image_spec]),
+        }
+
+    def onnx_graphs(self):
+        """Deterministic sub-graphs for ONNX: {name: (fn, input_signature)}; the client draws z."""
+        z_spec = tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")
+        return {"decoder": (lambda z: {"images": self.decode(z)}, [z_spec])}
+
     def get_config(self):
         return {
             "name": self.name,
