@@ -24,6 +24,7 @@ _EXPORTS = {
     "set_seed": "randomness",
     "replica_seed": "randomness",
     "quiet_tensorflow": "environment",
+    "latent_model_panels": "panels",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .image_callback import ImageGridCallback
     from .image_grid import make_grid, save_png
     from .nan_guard import NaNGuard, TrainingDiverged
+    from .panels import latent_model_panels
     from .randomness import replica_seed, set_seed
     from .run_dir import RunDir
 

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from .atomic import atomic_path, to_jsonable, write_json_atomic
 from .environment import environment_info
 
-RESUMABLE_FIELDS = frozenset({"epochs", "resume", "verbose", "out", "name"})
+RESUMABLE_FIELDS = frozenset({"epochs", "resume", "verbose", "out", "name", "export", "strategy"})
 """Config fields that may differ between a run and its ``--resume``."""
 
 

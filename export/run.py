@@ -1,0 +1,132 @@
+"""``export_run``: export every model of a run directory and write ``export/export_report.json``."""
+
+from __future__ import annotations
+
+import datetime
+import glob
+import os
+import traceback
+
+import keras
+
+from .onnx_export import OPSET, export_onnx
+from .report import tool_versions, write_report
+from .savedmodel import write_savedmodel
+
+
+def load_models(run_dir: str, names=None) -> dict:
+    """``{name: model}`` from ``run_dir/models/<name>.keras`` (all of them, or ``names``)."""
+    import tfgm.models  # noqa: F401  (registers the serializable classes)
+
+    folder = os.path.join(os.fspath(run_dir), "models")
+    available = sorted(os.path.basename(p)[: -len(".keras")] for p in glob.glob(os.path.join(folder, "*.keras")))
+    if not available:
+        raise FileNotFoundError(f"no models/*.keras in {run_dir}: is it a run directory (runs/<recipe>/<name>)?")
+    missing = sorted(set(names or ()) - set(available))
+    if missing:
+        raise ValueError(f"no model {', '.join(missing)} in {folder}; available: {', '.join(available)}")
+    models = {}
+    for name in names or available:
+        path = os.path.join(folder, f"{name}.keras")
+        try:
+            models[name] = keras.saving.load_model(path, compile=False)
+        except Exception as e:
+            raise ValueError(f"cannot load {path}: {type(e).__name__}: {e}") from e
+    return models
+
+
+def _dtypes(model) -> dict:
+    """Compute and variable dtypes of the model, with a note if training was not float32."""
+    def layers(layer):
+        yield layer
+        for sub in getattr(layer, "layers", []):
+            yield from layers(sub)
+
+    compute = sorted({layer.dtype_policy.compute_dtype for layer in layers(model) if hasattr(layer, "dtype_policy")})
+    variables = sorted({str(v.dtype) for v in model.variables})
+    note = None
+    if {d for d in compute + variables if "float" in d} - {"float32"}:
+        note = (f"mixed precision (layers compute in {'/'.join(compute)}): signatures take and return float32, "
+                "cast at the boundary; inside, each layer keeps the compute dtype it was trained with")
+    return {"compute_dtypes": compute, "variable_dtypes": variables, "note": note}
+
+
+def _error(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}"
+
+
+def export_model(model, name: str, export_dir: str, version: int = 1, onnx: bool = True,
+                 batch_sizes=(1, 7, 64), atol: float = 1e-4) -> dict:
+    """Export one model (SavedModel + its ONNX graphs) under ``export_dir``; returns its report entry.
+
+    Failures are recorded (``error``, ``passed: false``) rather than raised, so other models still export.
+    """
+    entry = {"class": keras.saving.get_registered_name(type(model)), "precision": _dtypes(model), "error": None}
+    try:
+        entry["savedmodel"] = write_savedmodel(model, os.path.join(export_dir, "savedmodel", name),
+                                               version, batch_sizes, atol)
+    except Exception as e:
+        entry.update(error=_error(e), traceback=traceback.format_exc(), passed=False)
+        return entry
+    entry["onnx"] = {}
+    graphs = model.onnx_graphs() if onnx and hasattr(model, "onnx_graphs") else {}
+    for graph, (fn, sig) in graphs.items():
+        path = os.path.join(export_dir, "onnx", f"{name}_{graph}.onnx")
+        try:
+            entry["onnx"][graph] = export_onnx(fn, sig, path, OPSET, batch_sizes, atol, name=f"{name}_{graph}")
+        except Exception as e:
+            entry["onnx"][graph] = {"path": None, "error": _error(e), "passed": False}
+    entry["passed"] = entry["savedmodel"]["passed"] and all(g["passed"] for g in entry["onnx"].values())
+    return entry
+
+
+def _relative(entry: dict, run_dir: str) -> None:
+    for section in [entry.get("savedmodel")] + list(entry.get("onnx", {}).values()):
+        if section and section.get("path"):
+            section["path"] = os.path.relpath(section["path"], run_dir)
+
+
+def report_path(run_dir: str) -> str:
+    """``<run_dir>/export/export_report.json``."""
+    return os.path.join(os.fspath(run_dir), "export", "export_report.json")
+
+
+def export_run(run_dir: str, models: dict | None = None, version: int = 1, onnx: bool = True,
+               batch_sizes=(1, 7, 64), atol: float = 1e-4) -> dict:
+    """Export the models of ``run_dir`` (default: every ``models/*.keras``) and write the report.
+
+    SavedModels go to ``export/savedmodel/<name>/<version>/``, ONNX files to
+    ``export/onnx/<name>_<graph>.onnx``, the report to ``export/export_report.json`` (paths in it are
+    relative to ``run_dir``). Returns the report; check ``report["passed"]``: failures are recorded, not raised.
+    """
+    run_dir = os.fspath(run_dir)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"version must be a positive integer (TF Serving's version folder), got {version!r}")
+    batch_sizes = tuple(int(b) for b in batch_sizes)
+    if not batch_sizes or min(batch_sizes) < 1:
+        raise ValueError(f"batch sizes must be positive integers, got {batch_sizes}")
+    if not atol >= 0:
+        raise ValueError(f"atol must be >= 0, got {atol}")
+    if models is None:
+        models = load_models(run_dir)
+    if not models:
+        raise ValueError("no models to export")
+    for name in models:
+        if not name or name.startswith(".") or "/" in name or os.sep in name:
+            raise ValueError(f"model name {name!r} cannot be a folder name; use letters, digits, '_' or '-'")
+    export_dir = os.path.join(run_dir, "export")
+    report = {
+        "run_dir": os.path.abspath(run_dir),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "settings": {"version": version, "onnx": bool(onnx), "opset": OPSET,
+                     "batch_sizes": list(batch_sizes), "atol": float(atol)},
+        "tools": tool_versions(),
+        "models": {},
+    }
+    for name, model in models.items():
+        entry = export_model(model, name, export_dir, version, onnx, batch_sizes, atol)
+        _relative(entry, run_dir)
+        report["models"][name] = entry
+    report["passed"] = all(entry["passed"] for entry in report["models"].values())
+    write_report(report_path(run_dir), report)
+    return report

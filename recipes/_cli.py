@@ -1,0 +1,70 @@
+"""Command-line plumbing shared by recipes: a flag per config field, the common flags, quiet start-up."""
+
+import argparse
+import dataclasses
+import sys
+import typing
+
+
+@dataclasses.dataclass
+class CommonConfig:
+    """Flags every recipe takes (DESIGN.md, Recipes)."""
+
+    data: str = dataclasses.field(default="", metadata={"help": "dataset name (see --help of the recipe)"})
+    data_dir: str = dataclasses.field(default="", metadata={"help": "TFDS data directory (default: TFDS' own)"})
+    data_path: str = dataclasses.field(default="", metadata={"help": "file or folder for --data npz|folder"})
+    out: str = dataclasses.field(default="runs", metadata={"help": "root folder of run directories"})
+    name: str = dataclasses.field(default="", metadata={"help": "run name (default: a timestamp)"})
+    epochs: int = dataclasses.field(default=0, metadata={"help": "override every training stage's epochs"})
+    batch_size: int = dataclasses.field(default=0, metadata={"help": "global batch size (default: the paper's)"})
+    strategy: str = dataclasses.field(default="default", metadata={"help": "default | mirrored | multiworker | tpu"})
+    seed: int = dataclasses.field(default=0, metadata={"help": "seed of weights, data order and noise"})
+    resume: bool = dataclasses.field(default=False, metadata={"help": "continue the run --name where it stopped"})
+    quick: bool = dataclasses.field(default=False, metadata={"help": "built-in data, a few steps: proves the path"})
+    deterministic: bool = dataclasses.field(default=False, metadata={"help": "enable TF op determinism"})
+    verbose: bool = dataclasses.field(default=False, metadata={"help": "show TensorFlow's log output"})
+    export: bool = dataclasses.field(default=True, metadata={"help": "export SavedModel + ONNX at the end"})
+
+
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def build_parser(config_cls, description, epilog=""):
+    """An argparse parser with one flag per field of `config_cls` (a dataclass) plus CommonConfig's."""
+    parser = argparse.ArgumentParser(description=description, epilog=epilog,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    hints = typing.get_type_hints(config_cls)
+    groups = {"recipe": parser.add_argument_group("recipe settings (defaults: the paper's)"),
+              "common": parser.add_argument_group("common flags")}
+    common_names = {f.name for f in dataclasses.fields(CommonConfig)}
+    for field in dataclasses.fields(config_cls):
+        group = groups["common" if field.name in common_names else "recipe"]
+        kind = hints[field.name]
+        help_text = field.metadata.get("help", "")
+        if kind is bool:
+            group.add_argument(_flag(field.name), action=argparse.BooleanOptionalAction, default=field.default,
+                               help=help_text)
+        elif typing.get_origin(kind) is tuple:
+            group.add_argument(_flag(field.name), nargs="+", type=typing.get_args(kind)[0], default=field.default,
+                               help=f"{help_text} (default: {' '.join(map(str, field.default))})")
+        else:
+            group.add_argument(_flag(field.name), type=kind, default=field.default,
+                               help=f"{help_text} (default: {field.default!r})")
+    return parser
+
+
+def parse_config(config_cls, description, argv=None, epilog=""):
+    """Parse `argv` into a `config_cls` instance, with `quick_overrides()` of the class applied under
+    --quick for every field the user did not set explicitly, and --epochs/--batch-size folded in."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(config_cls, description, epilog)
+    args = parser.parse_args(argv)
+    values = vars(args)
+    if values["quick"]:
+        given = {a.split("=")[0].lstrip("-").replace("-", "_") for a in argv if a.startswith("--")}
+        for key, value in config_cls.quick_overrides().items():
+            if key not in given:
+                values[key] = value
+    return config_cls(**values)
+

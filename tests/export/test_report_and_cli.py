@@ -1,0 +1,100 @@
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import onnx
+import pytest
+import tensorflow as tf
+
+from export.__main__ import main, parse_args
+from export.run import export_model
+from tests.export.conftest import BATCH_SIZES, ENDPOINTS, make_run_dir, tiny_vae
+from tests.models._tiny import tiny_decoder, tiny_encoder
+from tfgm.models import VAE
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_report_file_describes_the_export(exported):
+    run_dir, returned = exported
+    with open(os.path.join(run_dir, "export", "export_report.json"), encoding="utf-8") as f:
+        report = json.load(f)
+    assert report["passed"] is True and returned["passed"] is True
+    assert set(report["tools"]) == {"tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime"}
+    assert report["tools"]["onnx"] == onnx.__version__ and report["tools"]["tensorflow"] == tf.__version__
+    assert report["settings"]["batch_sizes"] == list(BATCH_SIZES) and report["settings"]["opset"] == 17
+    assert set(report["models"]) == {"vae", "discreg_vae"}
+    entry = report["models"]["discreg_vae"]
+    assert entry["class"] == "tfgm>DiscRegVAE" and entry["passed"] is True and entry["error"] is None
+    assert entry["precision"]["compute_dtypes"] == ["float32"] and entry["precision"]["note"] is None
+    saved = entry["savedmodel"]
+    assert saved["path"] == os.path.join("export", "savedmodel", "discreg_vae", "1")
+    assert saved["serving_default"] == "decode" and set(saved["signatures"]) == ENDPOINTS
+    assert saved["signatures"]["sample"]["inputs"] == {"n": {"shape": [], "dtype": "int32"},
+                                                        "seed": {"shape": [], "dtype": "int64"}}
+    assert saved["signatures"]["decode"]["outputs"]["images"] == {"shape": [None, 32, 32, 3], "dtype": "float32"}
+    assert set(saved["parity"]) == ENDPOINTS
+    assert all(len(rows) == len(BATCH_SIZES) and all(r["max_abs_error"] <= 1e-4 for r in rows)
+               for rows in saved["parity"].values())
+    graph = entry["onnx"]["decoder"]
+    assert graph["path"] == os.path.join("export", "onnx", "discreg_vae_decoder.onnx") and graph["opset"] == 17
+    assert graph["inputs"] == {"z": {"shape": [None, 6], "dtype": "float32"}}
+    assert graph["op_types"]["ConvTranspose"] >= 1 and sum(graph["op_types"].values()) > 5
+    assert not any(name.startswith(".") for name in os.listdir(os.path.join(run_dir, "export", "savedmodel", "vae")))
+
+
+def test_mixed_precision_model_exports_float32_signatures_and_says_so(tmp_path):
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = VAE(tiny_encoder(), tiny_decoder())
+    finally:
+        keras.config.set_dtype_policy("float32")
+    entry = export_model(model, "vae", str(tmp_path), batch_sizes=(2,))
+    assert entry["passed"], entry.get("error")
+    assert "float16" in entry["precision"]["compute_dtypes"] and "mixed precision" in entry["precision"]["note"]
+    for signature in entry["savedmodel"]["signatures"].values():
+        assert all(s["dtype"] in ("float32", "int32", "int64") for s in signature["inputs"].values())
+        assert all(s["dtype"] == "float32" for s in signature["outputs"].values())
+    assert entry["onnx"]["decoder"]["outputs"]["images"]["dtype"] == "float32"
+
+
+def test_cli_help_and_exit_codes(tmp_path, capsys, monkeypatch):
+    with pytest.raises(SystemExit) as info:
+        parse_args(["--help"])
+    assert info.value.code == 0
+    help_text = capsys.readouterr().out
+    assert "--batch-sizes" in help_text and "savedmodel/<model>/<version>/" in help_text
+    assert main([str(tmp_path)]) == 2
+    assert "no models/*.keras" in capsys.readouterr().err
+    run_dir = make_run_dir(tmp_path / "ok", {"vae": tiny_vae()})
+    assert main([run_dir, "--models", "gan"]) == 2
+    err = capsys.readouterr().err
+    assert "no model gan" in err and "available: vae" in err
+    monkeypatch.setattr("export.savedmodel.check_parity",
+                        lambda *args: [{"batch_size": 1, "max_abs_error": 0.5, "passed": False}])
+    assert main([run_dir, "--no-onnx", "--batch-sizes", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL parity" in out and "FAILED; report:" in out
+    assert not os.path.exists(os.path.join(run_dir, "export", "savedmodel", "vae", "1"))
+    with open(os.path.join(run_dir, "models", "broken.keras"), "w") as f:
+        f.write("not a zip")
+    assert main([run_dir]) == 2
+    assert "cannot load" in capsys.readouterr().err
+
+
+def test_cli_exports_a_run_and_prints_the_table(tmp_path):
+    run_dir = make_run_dir(tmp_path, {"vae": tiny_vae()})
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, "-m", "export", run_dir, "--batch-sizes", "1", "7"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["model", "format", "endpoint", "max|err|", "status"]
+    rows = [line.split() for line in lines[1:-1]]
+    assert {(r[0], r[1], r[2]) for r in rows} == (
+        {("vae", "savedmodel", e) for e in ENDPOINTS} | {("vae", "onnx", "decoder")})
+    assert all(r[-1] == "ok" for r in rows)
+    assert lines[-1] == f"passed; report: {os.path.join(run_dir, 'export', 'export_report.json')}"
+    assert os.path.isdir(os.path.join(run_dir, "export", "savedmodel", "vae", "1"))

@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+from tfgm.metrics.detection import detection_auroc, reconstruction_error_ratio
+
+
+def test_auroc_hand_cases():
+    assert detection_auroc([0.1, 0.2, 0.3], [0.4, 0.5]) == 1.0
+    assert detection_auroc([0.4, 0.5], [0.1, 0.2, 0.3]) == 0.0
+    assert detection_auroc([1.0, 1.0, 1.0], [1.0, 1.0]) == 0.5
+    # pairs (clean, adv): (0,1) win, (0,2) win, (1,1) tie, (1,2) win → 3.5 / 4
+    assert detection_auroc([0.0, 1.0], [1.0, 2.0]) == pytest.approx(0.875)
+
+
+def test_auroc_equals_the_pairwise_definition_on_random_scores_with_ties():
+    rng = np.random.default_rng(0)
+    clean, adv = rng.integers(0, 6, 40).astype(float), rng.integers(2, 8, 30).astype(float)
+    pairs = (adv[None, :] > clean[:, None]).mean() + 0.5 * (adv[None, :] == clean[:, None]).mean()
+    assert detection_auroc(clean, adv) == pytest.approx(pairs, abs=1e-12)
+
+
+def test_auroc_rejects_empty_or_nonfinite_scores():
+    with pytest.raises(ValueError, match="both groups"):
+        detection_auroc([], [1.0])
+    with pytest.raises(ValueError, match="finite"):
+        detection_auroc([np.nan], [1.0])
+
+
+def test_reconstruction_error_ratio():
+    assert reconstruction_error_ratio([1.0, 3.0], [4.0, 6.0, 5.0]) == pytest.approx(2.5)
+    with pytest.raises(ValueError, match="> 0"):
+        reconstruction_error_ratio([0.0], [1.0])

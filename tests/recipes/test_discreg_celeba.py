@@ -1,0 +1,75 @@
+"""The flagship recipe end to end on built-in faces, shrunk through its flags (paper architecture)."""
+
+import json
+import os
+import time
+
+import pytest
+
+from recipes import discreg_celeba
+
+TINY = ["--quick", "--train-examples", "100", "--eval-examples", "40", "--iw-examples", "20", "--iw-samples", "2",
+        "--fd-samples", "40", "--epochs", "1", "--batch-size", "20", "--latent-dim", "16"]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    status = discreg_celeba.main(TINY + ["--out", str(out), "--name", "t"])
+    return status, os.path.join(out, "discreg_celeba", "t")
+
+
+def test_quick_recipe_trains_evaluates_and_writes_a_complete_run_directory(quick_run):
+    status, run = quick_run
+    assert status == 0
+    for name in ("classifier", "vae", "discreg_vae"):
+        assert os.path.isfile(os.path.join(run, "models", f"{name}.keras"))
+    config = json.load(open(os.path.join(run, "config.json")))
+    assert config["data"] == "builtin_faces" and config["latent_dim"] == 16 and config["seed"] == 0
+    assert json.load(open(os.path.join(run, "environment.json")))["seed"] == 0
+    metrics = json.load(open(os.path.join(run, "metrics.json")))
+    for model in ("vae", "discreg_vae"):
+        for key in ("elbo", "iw_nll", "reconstruction_mse", "attribute_agreement"):
+            assert isinstance(metrics[model][key], float)
+        assert len(metrics[model]["attribute_agreement_per_attribute"]) == 40
+        assert metrics[model]["protocol"]["iw_samples"] == 2
+    assert set(metrics["comparison"]) >= {"elbo", "iw_nll", "reconstruction_mse", "attribute_agreement"}
+    images = os.listdir(os.path.join(run, "images"))
+    for panel in ("samples", "reconstructions", "interpolations"):
+        assert f"discreg_vae_{panel}_epoch001.png" in images and f"vae_{panel}_epoch001.png" in images
+    assert "comparison_reconstructions.png" in images
+    assert os.listdir(os.path.join(run, "logs", "discreg_vae"))
+
+
+def test_resume_of_a_finished_run_loads_the_models_instead_of_training(quick_run, capsys):
+    _, run = quick_run
+    out = os.path.dirname(os.path.dirname(run))
+    status = discreg_celeba.main(TINY + ["--out", out, "--name", "t", "--resume", "--no-export"])
+    assert status == 0
+    printed = capsys.readouterr().out
+    for name in ("classifier", "vae", "discreg_vae"):
+        assert f"[{name}] finished earlier" in printed
+
+
+def test_missing_celeba_stops_at_once_with_the_ways_to_provide_it(tmp_path, capsys):
+    start = time.monotonic()
+    status = discreg_celeba.main(["--data-dir", str(tmp_path / "tfds"), "--out", str(tmp_path / "runs")])
+    assert status == 2 and time.monotonic() - start < 20
+    err = capsys.readouterr().err
+    assert "celeba-dir" in err and "builtin_faces" in err
+    assert not os.path.exists(tmp_path / "runs")
+
+
+def test_celeba_dir_errors_name_the_missing_file(tmp_path, capsys):
+    status = discreg_celeba.main(["--celeba-dir", str(tmp_path), "--out", str(tmp_path / "runs")])
+    assert status == 2
+    assert "list_attr_celeba.txt" in capsys.readouterr().err or "img_align_celeba" in capsys.readouterr().err
+
+
+def test_help_lists_every_flag(capsys):
+    with pytest.raises(SystemExit):
+        discreg_celeba.main(["--help"])
+    text = capsys.readouterr().out
+    for flag in ("--quick", "--celeba-dir", "--latent-dim", "--vae-epochs", "--classifier-epochs", "--resume",
+                 "--strategy", "--seed", "--data-path", "--layers", "--no-discreg-to-encoder"):
+        assert flag in text

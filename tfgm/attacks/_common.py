@@ -1,0 +1,78 @@
+"""Helpers shared by the attacks: per-example loss and gradient, labels, seeds, compiled-function cache."""
+
+import weakref
+
+import tensorflow as tf
+
+_CACHE = weakref.WeakKeyDictionary()
+
+
+def as_images(x):
+    return tf.convert_to_tensor(x, tf.float32)
+
+
+def labels_for(model, x, y):
+    """y as int32 [B]; y=None uses the model's predicted classes (avoids label leaking)."""
+    if y is None:
+        return tf.argmax(model(x), axis=-1, output_type=tf.int32)
+    return tf.reshape(tf.cast(y, tf.int32), [-1])
+
+
+def per_example_loss(model, x, y):
+    """Cross-entropy of the model's logits [B, K] against int labels y [B]: [B], float32."""
+    logits = tf.cast(model(x), tf.float32)
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+
+
+def _one_sample(model, x, y):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = per_example_loss(model, x, y)
+    grad = tape.gradient(loss, x)
+    return loss, tf.zeros_like(x) if grad is None else grad
+
+
+def loss_and_gradient(model, x, y, samples=1):
+    """Per-example loss [B] and its gradient wrt x, each averaged over `samples` model calls (EOT)."""
+    if int(samples) == 1:
+        return _one_sample(model, x, y)
+
+    def body(i, loss_sum, grad_sum):
+        loss, grad = _one_sample(model, x, y)
+        return i + 1, loss_sum + loss, grad_sum + grad
+
+    zeros_loss = tf.zeros(tf.shape(y), tf.float32)
+    _, loss_sum, grad_sum = tf.while_loop(lambda i, *_: i < samples, body, (tf.constant(0), zeros_loss, tf.zeros_like(x)),
+                                          maximum_iterations=int(samples))
+    return loss_sum / float(samples), grad_sum / float(samples)
+
+
+def as_seed(seed):
+    """int / [2] tensor / None → [2] int32 stateless seed (None draws one from TF's global generator)."""
+    if seed is None:
+        return tf.random.uniform([2], maxval=tf.int32.max, dtype=tf.int32)
+    seed = tf.convert_to_tensor(seed)
+    if seed.shape.rank == 0:
+        seed = tf.stack([seed, tf.zeros_like(seed)])
+    return tf.cast(tf.math.floormod(tf.cast(seed, tf.int64), tf.int32.max - 1), tf.int32)
+
+
+def compiled(core, model, static):
+    """A tf.function of `core(model, *tensors, **static)`, cached per (model, core, static settings).
+
+    Inside a traced function (e.g. a train step) the core runs inline instead.
+    """
+    key = (core, tuple(sorted(static.items())))
+    try:
+        per_model = _CACHE.setdefault(model, {})
+    except TypeError:
+        per_model = {}
+    if key not in per_model:
+        per_model[key] = tf.function(lambda *tensors: core(model, *tensors, **static), reduce_retracing=True)
+    return per_model[key]
+
+
+def run(core, model, tensors, static):
+    if tf.inside_function():
+        return core(model, *tensors, **static)
+    return compiled(core, model, static)(*tensors)

@@ -1,0 +1,67 @@
+"""Shared machinery of the fortified layers: Gaussian corruption, tied-weight DAE call, per-example error."""
+
+import keras
+import tensorflow as tf
+
+
+def replica_seed(seed):
+    """A [2] int32 stateless seed with the replica id folded in under several replicas (else the input)."""
+    seed = tf.cast(tf.math.floormod(tf.cast(seed, tf.int64), tf.int32.max - 1), tf.int32)
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return seed
+    return tf.random.experimental.stateless_fold_in(seed, tf.cast(context.replica_id_in_sync_group, tf.int32))
+
+
+class FortifiedLayer(keras.layers.Layer):
+    """Base class: h → D(E(h + n)), n ~ N(0, σ²) while training (or always if `noise_at_inference`).
+
+    Subclasses implement `encode(h)` and `decode(code)` with one shared kernel (tied weights).
+    Noise is drawn with stateless ops from a seed generator the layer owns (a new seed per call, the
+    replica id folded in), so runs with the same seed and checkpoint draw the same noise.
+    """
+
+    def __init__(self, units, noise_stddev=0.1, activation="leaky_relu", noise_at_inference=False, seed=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if int(units) < 1:
+            raise ValueError(f"{type(self).__name__}: the number of hidden units must be >= 1, got {units}")
+        if float(noise_stddev) < 0:
+            raise ValueError(f"{type(self).__name__}: noise_stddev must be >= 0, got {noise_stddev}")
+        self.units = int(units)
+        self.noise_stddev = float(noise_stddev)
+        self.activation = keras.activations.get(activation)
+        self._activation_config = keras.activations.serialize(self.activation)
+        self.noise_at_inference = bool(noise_at_inference)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def corrupt(self, h, training=False):
+        """h + n with n ~ N(0, σ²) when training or `noise_at_inference`; h itself otherwise."""
+        if not (training or self.noise_at_inference) or self.noise_stddev == 0.0:
+            return h
+        seed = replica_seed(self.seed_generator.next())
+        return h + tf.random.stateless_normal(tf.shape(h), seed, stddev=self.noise_stddev, dtype=h.dtype)
+
+    def call(self, h, training=False):
+        """h [B, ...] → reconstruction D(E(h + n)), same shape as h."""
+        return self.decode(self.encode(self.corrupt(h, training)))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    @staticmethod
+    def reconstruction_error(h, reconstruction):
+        """Squared L2 error ‖reconstruction − h‖² summed over all but the batch axis: [B], float32."""
+        diff = tf.cast(reconstruction, tf.float32) - tf.cast(h, tf.float32)
+        return tf.reduce_sum(tf.reshape(tf.square(diff), [tf.shape(diff)[0], -1]), axis=1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "noise_stddev": self.noise_stddev,
+            "activation": self._activation_config,
+            "noise_at_inference": self.noise_at_inference,
+            "seed": self.seed,
+        })
+        return config

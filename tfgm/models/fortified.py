@@ -1,0 +1,273 @@
+"""Fortified Networks (Lamb et al.; thesis §2.5): a classifier with DAE-fortified hidden layers and its train step."""
+
+import contextlib
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgm.attacks.config import attack_from_config, normalize_attack_config
+from tfgm.layers import FortifiedLayer
+from tfgm.models._seeds import step_seed
+
+_TEST_SEED_STEP = -1
+
+
+class _Untracked:
+    """Holds a helper model out of Keras' tracking and saving (its layers belong to `network`)."""
+
+    def __init__(self, model):
+        self.model = model
+
+
+@keras.saving.register_keras_serializable(package="tfgm")
+class FortifiedClassifier(keras.Model):
+    """Classifier whose `network` holds fortified layers (tfgm.layers.FortifiedDense / FortifiedConv2D).
+
+    network: Functional model, input [B, ...] (images float32 in [0, 1]) → logits [B, K] (or [B, T, K]
+        for sequence models: losses and accuracy are then averaged over T). Build one with
+        `tfgm.models.fortify(classifier, layers=[...])`.
+    attack: training attack config: None, "fgsm", "pgd" or {"name": ..., "eps": ..., ...}
+        (`tfgm.attacks.normalize_attack_config`); crafted on the network in inference mode, no gradient
+        through it. None trains with L = CE + λ_rec·L_rec only.
+    Per example, with h_k the clean input of fortified layer k and h̃_k its input on x̃:
+        L = CE_ε(y, f(x)) + CE_ε(y, f(x̃)) + λ_rec Σ_k ‖D_k(E_k(h_k + n)) − sg(h_k)‖² + λ_adv Σ_k ‖D_k(E_k(h̃_k + n)) − sg(h_k)‖²
+    CE_ε uses ε-smoothed labels (`label_smoothing`, 0.1 as in the release). Training averages L over the
+    global batch. Logged (per example): loss, ce_clean, ce_adv, rec, rec_adv, accuracy, adv_accuracy.
+    The detector score is the total noise-free reconstruction error Σ_k ‖D_k(E_k(h_k)) − h_k‖² [B];
+    `off_manifold` = score > `threshold` (set by `calibrate_threshold`; None = never).
+    Batches: {input_key: images, "label": int32 [B]}.
+    """
+
+    def __init__(self, network, attack=None, lambda_rec=1.0, lambda_adv=1.0, label_smoothing=0.1,
+                 threshold=None, seed=0, input_key="image", **kwargs):
+        super().__init__(**kwargs)
+        self.network = network
+        self.fortified_names = tuple(layer.name for layer in network.layers if isinstance(layer, FortifiedLayer))
+        if not self.fortified_names:
+            raise ValueError("FortifiedClassifier: `network` has no fortified layer at its top level; build it with "
+                             "tfgm.models.fortify(classifier, layers=[...]) or add tfgm.layers.FortifiedDense/Conv2D")
+        self.attack = normalize_attack_config(attack)
+        self._attack_fn = attack_from_config(self.attack)
+        self.lambda_rec = float(lambda_rec)
+        self.lambda_adv = float(lambda_adv)
+        self.label_smoothing = float(label_smoothing)
+        self.seed = int(seed)
+        self.input_key = input_key
+        self._input_shape_no_batch = tuple(network.inputs[0].shape[1:])
+        self._input_dtype = network.inputs[0].dtype
+        outputs = {"logits": network.outputs[0]}
+        for name in self.fortified_names:
+            layer = network.get_layer(name)
+            outputs[f"input/{name}"] = layer.input
+            outputs[f"output/{name}"] = layer.output
+        self._probe = _Untracked(keras.Model(network.input, outputs, name=f"{network.name}_probe"))
+        self.threshold_variable = self.add_weight(
+            shape=(), initializer=keras.initializers.Constant(math.inf if threshold is None else float(threshold)),
+            trainable=False, name="threshold")
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked_terms()}
+        self.built = True
+
+    def tracked_terms(self):
+        """Names of the per-example values logged each step."""
+        if self.attack is None:
+            return ("loss", "ce_clean", "rec", "accuracy")
+        return ("loss", "ce_clean", "ce_adv", "rec", "rec_adv", "accuracy", "adv_accuracy")
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    @property
+    def threshold(self):
+        """The off-manifold threshold on the reconstruction error, or None when not calibrated."""
+        value = float(self.threshold_variable.numpy())
+        return None if math.isinf(value) else value
+
+    def compile(self, optimizer="adam", **kwargs):
+        """One optimizer over the classifier and its DAEs; built here, inside the active scope."""
+        super().compile(optimizer=optimizer, **kwargs)
+        self.optimizer.build(self.trainable_variables)
+
+    def compile_from_config(self, config):
+        """Re-compile on `keras.saving.load_model`, so the saved optimizer state is restored too."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+
+    def call(self, images, training=False):
+        """images [B, ...] → logits [B, K]."""
+        return self.network(images, training=training)
+
+    def _inference_logits(self, images):
+        return self.network(images, training=False)
+
+    def adversarial_examples(self, images, labels, seed=None):
+        """x̃ from the training attack, crafted on the network in inference mode; no gradient. None if no attack."""
+        if self._attack_fn is None:
+            return None
+        return tf.stop_gradient(self._attack_fn(self._inference_logits, images, labels, seed=seed))
+
+    def hidden_states(self, images, training=False):
+        """{"logits", "input/<layer>": h_k, "output/<layer>": D_k(E_k(h_k + n))} for each fortified layer."""
+        return self._probe.model(images, training=training)
+
+    def _cross_entropy(self, labels, logits):
+        logits = tf.cast(logits, tf.float32)
+        classes = logits.shape[-1]
+        target = tf.one_hot(tf.cast(labels, tf.int32), classes) * (1.0 - self.label_smoothing)
+        target += self.label_smoothing / classes
+        return _per_example(tf.nn.softmax_cross_entropy_with_logits(target, logits))
+
+    @staticmethod
+    def _accuracy(labels, logits):
+        hits = tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), tf.cast(labels, tf.int32))
+        return _per_example(tf.cast(hits, tf.float32))
+
+    def _reconstruction(self, clean, states):
+        """Σ_k ‖states' reconstruction − sg(clean h_k)‖² per example [B]."""
+        errors = [FortifiedLayer.reconstruction_error(tf.stop_gradient(clean[f"input/{n}"]), states[f"output/{n}"])
+                  for n in self.fortified_names]
+        return tf.add_n(errors)
+
+    def per_example_terms(self, images, labels, adversarial=None, training=False):
+        """Per-example terms [B] of the objective; "loss" is what training minimizes.
+
+        adversarial: x̃ (same shape as images) or None (then the adversarial terms are left out).
+        """
+        clean = self.hidden_states(images, training=training)
+        terms = {"ce_clean": self._cross_entropy(labels, clean["logits"]),
+                 "rec": self._reconstruction(clean, clean),
+                 "accuracy": self._accuracy(labels, clean["logits"])}
+        loss = terms["ce_clean"] + self.lambda_rec * terms["rec"]
+        if adversarial is not None:
+            adv = self.hidden_states(adversarial, training=training)
+            terms["ce_adv"] = self._cross_entropy(labels, adv["logits"])
+            terms["rec_adv"] = self._reconstruction(clean, adv)
+            terms["adv_accuracy"] = self._accuracy(labels, adv["logits"])
+            loss += terms["ce_adv"] + self.lambda_adv * terms["rec_adv"]
+        terms["loss"] = loss
+        return terms
+
+    def _update_trackers(self, terms):
+        for name, tracker in self._trackers.items():
+            tracker.update_state(terms[name])
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def train_step(self, data):
+        images, labels = data[self.input_key], data["label"]
+        adversarial = self.adversarial_examples(images, labels, seed=step_seed(self.seed, self.optimizer.iterations))
+        with tf.GradientTape() as tape:
+            terms = self.per_example_terms(images, labels, adversarial, training=True)
+            loss = tf.nn.compute_average_loss(terms["loss"])
+            scaled = self.optimizer.scale_loss(loss)
+        variables = self.trainable_variables
+        grads = tape.gradient(scaled, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return self._update_trackers(terms)
+
+    def test_step(self, data):
+        images, labels = data[self.input_key], data["label"]
+        adversarial = self.adversarial_examples(images, labels, seed=step_seed(self.seed, _TEST_SEED_STEP))
+        return self._update_trackers(self.per_example_terms(images, labels, adversarial, training=False))
+
+    @contextlib.contextmanager
+    def _noise_free(self):
+        """Fortified layers noise-free while the enclosed Python code runs (traces included)."""
+        layers = [self.network.get_layer(n) for n in self.fortified_names]
+        saved = [layer.noise_at_inference for layer in layers]
+        try:
+            for layer in layers:
+                layer.noise_at_inference = False
+            yield
+        finally:
+            for layer, value in zip(layers, saved):
+                layer.noise_at_inference = value
+
+    def classify(self, images):
+        """Deterministic (noise-free) outputs: {"probabilities" [B, K], "logits" [B, K],
+        "reconstruction_error" [B] (Σ_k ‖D_k(E_k(h_k)) − h_k‖²), "off_manifold" [B] bool (error > threshold)}."""
+        with self._noise_free():
+            states = self.hidden_states(images, training=False)
+        logits = tf.cast(states["logits"], tf.float32)
+        errors = tf.add_n([FortifiedLayer.reconstruction_error(states[f"input/{n}"], states[f"output/{n}"])
+                           for n in self.fortified_names])
+        return {"probabilities": tf.nn.softmax(logits), "logits": logits, "reconstruction_error": errors,
+                "off_manifold": errors > self.threshold_variable}
+
+    def predict_with_score(self, x, batch_size=256):
+        """x [N, ...] → (probabilities [N, K], reconstruction error [N]) as numpy, noise-free, in batches."""
+        fn = self._classify_fn()
+        x = np.asarray(x)
+        probs, errors = [], []
+        for i in range(0, len(x), int(batch_size)):
+            out = fn(tf.constant(x[i:i + int(batch_size)], self._input_dtype))
+            probs.append(out["probabilities"].numpy())
+            errors.append(out["reconstruction_error"].numpy())
+        return np.concatenate(probs), np.concatenate(errors)
+
+    def _classify_fn(self):
+        holder = getattr(self, "_classify_holder", None)
+        if holder is None:
+            holder = _Untracked(tf.function(self.classify, reduce_retracing=True))
+            self._classify_holder = holder
+        return holder.model
+
+    def calibrate_threshold(self, dataset, false_alarm_rate=0.05):
+        """Set `threshold` so a fraction ≈ `false_alarm_rate` of clean `dataset` inputs score above it.
+
+        dataset: iterable of {input_key: x, ...} dicts, (x, y) pairs or arrays x, clean validation data.
+        The threshold is the ⌊rate·N⌋-th largest score's lower neighbour: exactly ⌊rate·N⌋ scores exceed it
+        when scores are distinct. Returns the threshold (also stored, saved and served).
+        """
+        if not 0.0 <= false_alarm_rate < 1.0:
+            raise ValueError(f"false_alarm_rate must be in [0, 1), got {false_alarm_rate}")
+        fn = self._classify_fn()
+        scores = []
+        for batch in dataset:
+            x = batch[self.input_key] if isinstance(batch, dict) else (batch[0] if isinstance(batch, tuple) else batch)
+            scores.append(fn(tf.cast(x, self._input_dtype))["reconstruction_error"].numpy())
+        scores = np.sort(np.concatenate(scores)) if scores else np.zeros([0])
+        if scores.size == 0:
+            raise ValueError("calibrate_threshold: the dataset yielded no examples")
+        above = int(math.floor(false_alarm_rate * scores.size))
+        threshold = float(scores[scores.size - above - 1])
+        self.threshold_variable.assign(threshold)
+        return threshold
+
+    serving_default = "classify"
+
+    def serving_endpoints(self):
+        """Serving signatures {name: (fn, input_signature)}: classify(images) → `classify`'s dict."""
+        spec = tf.TensorSpec((None,) + self._input_shape_no_batch, tf.as_dtype(self._input_dtype), name="images")
+        return {"classify": (self.classify, [spec])}
+
+    def onnx_graphs(self):
+        """Deterministic graphs for ONNX: the same noise-free `classify`."""
+        return self.serving_endpoints()
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "network": keras.saving.serialize_keras_object(self.network),
+            "attack": None if self.attack is None else dict(self.attack),
+            "lambda_rec": self.lambda_rec,
+            "lambda_adv": self.lambda_adv,
+            "label_smoothing": self.label_smoothing,
+            "threshold": self.threshold,
+            "seed": self.seed,
+            "input_key": self.input_key,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["network"] = keras.saving.deserialize_keras_object(config["network"])
+        return cls(**config)
+
+
+def _per_example(values):
+    """Mean over all but the batch axis: [B, ...] → [B] ([B] stays as is)."""
+    if values.shape.rank == 1:
+        return values
+    return tf.reduce_mean(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
