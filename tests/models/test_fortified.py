@@ -4,7 +4,6 @@ import tensorflow as tf
 
 import keras
 from tfgm.attacks.fgsm import fgsm
-from tfgm.layers.fortified_dense import FortifiedDense
 from tfgm.metrics.detection import detection_auroc, reconstruction_error_ratio
 from tfgm.models.fortified import FortifiedClassifier
 from tfgm.models.fortify import fortify
@@ -129,7 +128,7 @@ def test_serving_and_onnx_graphs_are_deterministic_even_with_inference_noise():
     probs, scores = model.predict_with_score(X)
     np.testing.assert_allclose(out["probabilities"], probs, atol=1e-6)
     np.testing.assert_allclose(out["reconstruction_error"], scores, rtol=1e-5)
-    onnx_fn, onnx_spec = model.onnx_graphs()["classify"]
+    onnx_fn, _ = model.onnx_graphs()["classify"]
     np.testing.assert_allclose(onnx_fn(tf.constant(X))["logits"], out["logits"], atol=1e-6)
     assert model.network.get_layer("fortified_h1").noise_at_inference
 
@@ -186,7 +185,8 @@ def test_fortified_training_beats_the_undefended_model_under_fgsm_and_detects_at
     plain = net(classes=2, seed=0, width=32)
     plain.compile(keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     plain.fit(x_train, y_train, batch_size=50, epochs=20, verbose=0)
-    model = fortify(net(classes=2, seed=0, width=32), ["h1"], hidden_units=32, attack={"name": "fgsm", "eps": eps}, seed=0)
+    model = fortify(net(classes=2, seed=0, width=32), ["h1"], hidden_units=32, attack={"name": "fgsm", "eps": eps},
+                    seed=0)
     model.compile(keras.optimizers.Adam(3e-3))
     train = tf.data.Dataset.from_tensor_slices({"image": x_train, "label": y_train}).shuffle(400, seed=0).batch(50)
     model.fit(train, epochs=20, verbose=0)

@@ -42,8 +42,8 @@ def loss_and_gradient(model, x, y, samples=1):
         return i + 1, loss_sum + loss, grad_sum + grad
 
     zeros_loss = tf.zeros(tf.shape(y), tf.float32)
-    _, loss_sum, grad_sum = tf.while_loop(lambda i, *_: i < samples, body, (tf.constant(0), zeros_loss, tf.zeros_like(x)),
-                                          maximum_iterations=int(samples))
+    start = (tf.constant(0), zeros_loss, tf.zeros_like(x))
+    _, loss_sum, grad_sum = tf.while_loop(lambda i, *_: i < samples, body, start, maximum_iterations=int(samples))
     return loss_sum / float(samples), grad_sum / float(samples)
 
 
@@ -65,10 +65,12 @@ def compiled(core, model, static):
     key = (core, tuple(sorted(static.items())))
     try:
         per_model = _CACHE.setdefault(model, {})
+        model_ref = weakref.ref(model)
     except TypeError:
-        per_model = {}
+        per_model, model_ref = {}, lambda: model
     if key not in per_model:
-        per_model[key] = tf.function(lambda *tensors: core(model, *tensors, **static), reduce_retracing=True)
+        # The cached function refers to the model weakly, so the cache does not keep the model alive.
+        per_model[key] = tf.function(lambda *tensors: core(model_ref(), *tensors, **static), reduce_retracing=True)
     return per_model[key]
 
 

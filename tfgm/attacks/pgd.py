@@ -41,7 +41,8 @@ def _pgd_core(model, x, y, eps, step_size, seed, lo, hi, steps, random_start, re
 
 def pgd(model, x, y=None, eps=0.3, step_size=0.01, steps=40, random_start=True, restarts=1, clip=(0.0, 1.0),
         seed=None, eot_samples=1):
-    """L∞ PGD: x_{t+1} = Π_{B∞(x, ε) ∩ [lo, hi]}(x_t + α·sign(∇ CE)), from x_0 = x + U(−ε, ε) if `random_start`.
+    """L∞ PGD: x_{t+1} = Π_{B∞(x, ε) ∩ [lo, hi]}(x_t + α·sign(∇ CE)); x_0 = x + U(−ε, ε) if `random_start`
+    (clipped), else x.
 
     model: any callable images [B, ...] → logits [B, K]. y: int labels [B], or None for the model's
     predictions. Each run returns, per example, the iterate of highest loss seen (start included), so

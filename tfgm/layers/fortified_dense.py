@@ -23,7 +23,8 @@ class FortifiedDense(FortifiedLayer):
     def build(self, input_shape):
         dim = input_shape[-1]
         if dim is None:
-            raise ValueError(f"{self.name}: the last axis of the fortified hidden state must be known, got {input_shape}")
+            raise ValueError(f"{self.name}: the last axis of the fortified hidden state must be known, "
+                             f"got {input_shape}")
         self.kernel = self.add_weight(shape=(dim, self.units), initializer="glorot_uniform", name="kernel")
         self.encoder_bias = self.add_weight(shape=(self.units,), initializer="zeros", name="encoder_bias")
         self.decoder_bias = self.add_weight(shape=(dim,), initializer="zeros", name="decoder_bias")

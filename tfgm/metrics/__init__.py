@@ -5,3 +5,5 @@ from tfgm.metrics.likelihood import elbo, importance_weighted_nll
 from tfgm.metrics.frechet import StreamingStatistics, feature_statistics, frechet_distance
 from tfgm.metrics.inception_score import inception_score
 from tfgm.metrics.kid import kernel_inception_distance
+from tfgm.metrics.detection import detection_auroc, reconstruction_error_ratio
+from tfgm.metrics.robustness import gradient_masking_report, robust_accuracy

@@ -23,7 +23,8 @@ def detection_auroc(clean_scores, adv_scores):
     clean = np.asarray(clean_scores, np.float64).ravel()
     adv = np.asarray(adv_scores, np.float64).ravel()
     if clean.size == 0 or adv.size == 0:
-        raise ValueError(f"detection_auroc needs scores for both groups, got {clean.size} clean, {adv.size} adversarial")
+        raise ValueError(f"detection_auroc needs scores for both groups, got {clean.size} clean, "
+                         f"{adv.size} adversarial")
     if not (np.all(np.isfinite(clean)) and np.all(np.isfinite(adv))):
         raise ValueError("detection_auroc: scores must be finite (found NaN or inf)")
     ranks = _average_ranks(np.concatenate([clean, adv]))

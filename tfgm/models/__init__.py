@@ -1,6 +1,8 @@
 """One algorithm per file: keras.Model subclasses that own their train_step/test_step."""
 
 from tfgm.models.discreg_vae import DiscRegVAE
+from tfgm.models.fortified import FortifiedClassifier
+from tfgm.models.fortify import fortify
 from tfgm.models.vae import VAE
 
-__all__ = ["VAE", "DiscRegVAE"]
+__all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify"]

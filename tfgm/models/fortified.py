@@ -15,10 +15,10 @@ _TEST_SEED_STEP = -1
 
 
 class _Untracked:
-    """Holds a helper model out of Keras' tracking and saving (its layers belong to `network`)."""
+    """Holds a helper (model, compiled function) out of Keras' tracking and saving (its layers belong to `network`)."""
 
-    def __init__(self, model):
-        self.model = model
+    def __init__(self, value):
+        self.value = value
 
 
 @keras.saving.register_keras_serializable(package="tfgm")
@@ -32,7 +32,8 @@ class FortifiedClassifier(keras.Model):
         (`tfgm.attacks.normalize_attack_config`); crafted on the network in inference mode, no gradient
         through it. None trains with L = CE + λ_rec·L_rec only.
     Per example, with h_k the clean input of fortified layer k and h̃_k its input on x̃:
-        L = CE_ε(y, f(x)) + CE_ε(y, f(x̃)) + λ_rec Σ_k ‖D_k(E_k(h_k + n)) − sg(h_k)‖² + λ_adv Σ_k ‖D_k(E_k(h̃_k + n)) − sg(h_k)‖²
+        L = CE_ε(y, f(x)) + CE_ε(y, f(x̃)) + λ_rec Σ_k ‖D_k(E_k(h_k + n)) − sg(h_k)‖²
+            + λ_adv Σ_k ‖D_k(E_k(h̃_k + n)) − sg(h_k)‖²
     CE_ε uses ε-smoothed labels (`label_smoothing`, 0.1 as in the release). Training averages L over the
     global batch. Logged (per example): loss, ce_clean, ce_adv, rec, rec_adv, accuracy, adv_accuracy.
     The detector score is the total noise-free reconstruction error Σ_k ‖D_k(E_k(h_k)) − h_k‖² [B];
@@ -109,7 +110,7 @@ class FortifiedClassifier(keras.Model):
 
     def hidden_states(self, images, training=False):
         """{"logits", "input/<layer>": h_k, "output/<layer>": D_k(E_k(h_k + n))} for each fortified layer."""
-        return self._probe.model(images, training=training)
+        return self._probe.value(images, training=training)
 
     def _cross_entropy(self, labels, logits):
         logits = tf.cast(logits, tf.float32)
@@ -184,8 +185,9 @@ class FortifiedClassifier(keras.Model):
                 layer.noise_at_inference = value
 
     def classify(self, images):
-        """Deterministic (noise-free) outputs: {"probabilities" [B, K], "logits" [B, K],
-        "reconstruction_error" [B] (Σ_k ‖D_k(E_k(h_k)) − h_k‖²), "off_manifold" [B] bool (error > threshold)}."""
+        """Deterministic (noise-free) outputs for images [B, ...]: {"probabilities" [B, K], "logits" [B, K],
+        "reconstruction_error" [B] (Σ_k ‖D_k(E_k(h_k)) − h_k‖²), "off_manifold" [B] bool (error > threshold)}.
+        """
         with self._noise_free():
             states = self.hidden_states(images, training=False)
         logits = tf.cast(states["logits"], tf.float32)
@@ -210,7 +212,7 @@ class FortifiedClassifier(keras.Model):
         if holder is None:
             holder = _Untracked(tf.function(self.classify, reduce_retracing=True))
             self._classify_holder = holder
-        return holder.model
+        return holder.value
 
     def calibrate_threshold(self, dataset, false_alarm_rate=0.05):
         """Set `threshold` so a fraction ≈ `false_alarm_rate` of clean `dataset` inputs score above it.

@@ -66,7 +66,13 @@ def fortify(model, layers, hidden_units=None, noise_stddev=0.1, conv="auto", act
     if isinstance(hidden_units, dict) and set(hidden_units) - set(names):
         raise ValueError(f"fortify: hidden_units names {sorted(set(hidden_units) - set(names))} are not fortified")
 
+    made = set()
+
     def dae_for(name, tensor):
+        if name in made:
+            raise ValueError(f"fortify: layer '{name}' is called more than once in the model (a shared layer); "
+                             "fortify a layer that is used once")
+        made.add(name)
         layer_seed = None if seed is None else int(seed) + names.index(name)
         return _make_layer(name, tuple(tensor.shape), hidden_units, conv, noise_stddev, activation,
                            noise_at_inference, kernel_size, layer_seed)(tensor)
@@ -81,8 +87,9 @@ def fortify(model, layers, hidden_units=None, noise_stddev=0.1, conv="auto", act
         out = layer(*args, **kwargs)
         return dae_for(layer.name, out) if layer.name in names else out
 
-    clone = keras.models.clone_model(functional, input_tensors=keras.tree.map_structure(lambda _: new_input, functional.input),
-                                     clone_function=lambda layer: layer, call_function=call_function)
+    inputs = keras.tree.map_structure(lambda _: new_input, functional.input)
+    clone = keras.models.clone_model(functional, input_tensors=inputs, clone_function=lambda layer: layer,
+                                     call_function=call_function)
     network = keras.Model(new_input, clone.outputs, name=f"fortified_{model.name}")
     if seed is not None:
         classifier_kwargs.setdefault("seed", int(seed))

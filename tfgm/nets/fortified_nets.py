@@ -13,7 +13,8 @@ FORTIFY_AT = {"mnist_cnn": "flatten", "mlp": "dense4", "resnet32": "global_pool"
 
 
 def mnist_cnn(input_shape=(28, 28, 1), num_classes=10, name="mnist_cnn"):
-    """conv 64 8×8 s2 same → conv 128 6×6 s2 valid → conv 128 5×5 s1 valid (leaky ReLU each) → flatten → logits.
+    """conv 64 8×8 s2 same → conv 128 6×6 s2 valid → conv 128 5×5 s1 valid (leaky ReLU each) → flatten →
+    logits.
 
     Layers: "images", "conv1", "conv2", "conv3", "flatten" ([B, 128] on 28×28), "logits" [B, num_classes].
     """
