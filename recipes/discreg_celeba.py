@@ -118,7 +118,7 @@ class Stages:
         callbacks = [checkpoint, NaNGuard(checkpoint),
                      keras.callbacks.TensorBoard(os.path.join(self.run.logs_dir, name)), *extra_callbacks]
         model.fit(train, validation_data=validation, epochs=epochs, initial_epoch=initial_epoch,
-                  callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2)
+                  callbacks=callbacks, shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
         self.run.save_model(model, name)
         return model
 

@@ -91,7 +91,8 @@ def sample_style(rng, n):
         "scale": uniform(0.78, 1.05), "aspect": uniform(0.75, 1.25), "slant": uniform(-0.35, 0.35),
         "rotation": uniform(-0.2, 0.2), "dx": uniform(-2.0, 2.0), "dy": uniform(-1.5, 1.5),
         "warp_amp": uniform(0.0, 0.09, (2, 2)), "warp_freq": uniform(1.0, 3.0, (2, 2, 2)),
-        "warp_phase": uniform(0.0, 6.3, (2, 2)), "jitter": rng.normal(0, 0.035, (n, _POINTS.shape[1], 2)),
+        "warp_phase": uniform(0.0, 6.3, (2, 2)),
+        "jitter": (0.035 * rng.standard_normal((n, _POINTS.shape[1], 2))).astype(np.float32),
         "half_width": uniform(0.8, 1.9), "brightness": uniform(0.85, 1.0), "noise": uniform(0.0, 0.04),
         "noise_seed": rng.integers(0, 2**31 - 1, ()),
     }  # fmt: skip
@@ -100,7 +101,7 @@ def sample_style(rng, n):
 def render(labels, style):
     """int (n,) digits + style dict -> uint8 (n, 28, 28, 1) images."""
     n = len(labels)
-    p = _POINTS[labels] + style["jitter"][:, : _POINTS.shape[1]].astype(np.float32)  # (n, P, 2)
+    p = _POINTS[labels] + style["jitter"]  # (n, P, 2)
     # smooth displacement field: two sinusoids per coordinate, evaluated at each control point
     arg = np.einsum("npc,nkdc->nkdp", p, style["warp_freq"]) + style["warp_phase"][..., None]
     p = p + np.einsum("nkd,nkdp->npd", style["warp_amp"], np.sin(arg))
@@ -109,16 +110,24 @@ def render(labels, style):
     cos, sin = np.cos(style["rotation"])[:, None], np.sin(style["rotation"])[:, None]
     x, y = cos * x - sin * y, sin * x + cos * y
     pixels = _HALF_HEIGHT * style["scale"][:, None]
-    p = np.stack([SIZE / 2 + style["dx"][:, None] + pixels * x, SIZE / 2 + style["dy"][:, None] + pixels * y], -1)
+    x = SIZE / 2 + style["dx"][:, None] + pixels * x  # (n, P) in pixels
+    y = SIZE / 2 + style["dy"][:, None] + pixels * y
     seg = _SEGMENTS[labels]  # (n, S, 2)
-    a = np.take_along_axis(p, seg[..., 0:1], axis=1)[:, :, None, :]  # (n, S, 1, 2)
-    b = np.take_along_axis(p, seg[..., 1:2], axis=1)[:, :, None, :]
+
+    def ends(end):
+        return (np.take_along_axis(c, seg[..., end], axis=1)[..., None] for c in (x, y))  # (n, S, 1)
+
+    (ax, ay), (bx, by) = ends(0), ends(1)
     grid = np.arange(SIZE, dtype=np.float32) + 0.5
-    q = np.stack(np.meshgrid(grid, grid, indexing="xy"), -1).reshape(1, 1, SIZE * SIZE, 2)
-    ab, aq = b - a, q - a
-    t = np.clip((aq * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-6), 0.0, 1.0)
-    d2 = ((aq - t[..., None] * ab) ** 2).sum(-1)  # (n, S, H*W)
-    d2 = np.where(_SEGMENT_MASK[labels][..., None], d2, np.float32(np.inf))
+    qx, qy = np.tile(grid, SIZE)[None, None], np.repeat(grid, SIZE)[None, None]  # (1, 1, H*W), row-major
+    ux, uy = bx - ax, by - ay
+    inv = 1.0 / np.maximum(ux * ux + uy * uy, np.float32(1e-6))
+    vx, vy = qx - ax, qy - ay  # (n, S, H*W)
+    t = np.clip((vx * ux + vy * uy) * inv, 0.0, 1.0)
+    vx -= t * ux
+    vy -= t * uy
+    d2 = vx * vx + vy * vy
+    d2[~_SEGMENT_MASK[labels]] = np.inf
     dist = np.sqrt(d2.min(axis=1)).reshape(n, SIZE, SIZE)
     ink = np.clip((style["half_width"][:, None, None] + 0.6 - dist) / 1.2, 0.0, 1.0)
     images = ink * style["brightness"][:, None, None]

@@ -1,0 +1,607 @@
+"""Shared code of the Fortified Networks recipes (thesis ch. 2; METHODS.md §2).
+
+The image recipes (fortified_mnist, fortified_fashion_mnist, fortified_cifar10) differ only in their
+`Config` and `DatasetSpec`: each trains the adversarial-training baseline and the fortified network with
+the same attack, budget, seed and initial classifier weights, calibrates the off-manifold threshold on
+clean validation data, evaluates (clean, FGSM, PGD, black-box; detection; gradient-masking checks;
+ε-sweep), writes PNGs and metrics.json, exports both models and prints a summary table.
+
+The baseline is the same FortifiedClassifier train step (CE on clean + CE on adversarial inputs, smoothed
+labels) on the same classifier whose fortified slot is a frozen identity (linear tied autoencoder with
+kernel I, no noise, λ = 0): so it is plain adversarial training of the undefended architecture, and it
+exports like the fortified model (its reconstruction_error is identically 0).
+"""
+
+import dataclasses
+import functools
+import os
+import sys
+import time
+import warnings
+
+from recipes._cli import CommonConfig, parse_config
+
+BASELINE, FORTIFIED = "adversarial_training", "fortified"
+MODEL_LABELS = {BASELINE: "adv. training", FORTIFIED: "fortified"}
+
+
+@dataclasses.dataclass
+class FortifiedConfig(CommonConfig):
+    """Flags of the image recipes; defaults are the release's (METHODS.md §2). Subclasses set data/ε."""
+
+    attack: str = dataclasses.field(default="fgsm", metadata={
+        "help": "training attack, fgsm | pgd (the baseline and the fortified net use the same one)"})
+    eps: float = dataclasses.field(default=0.0, metadata={
+        "help": "L∞ radius of the training attack in [0, 1] pixel units (0: the thesis' ε for --attack)"})
+    fgsm_eps: tuple[float, ...] = dataclasses.field(default=(0.3,), metadata={"help": "FGSM ε of the table"})
+    pgd_eps: tuple[float, ...] = dataclasses.field(default=(0.1,), metadata={"help": "PGD ε of the table"})
+    pgd_step_size: float = dataclasses.field(default=0.01, metadata={"help": "PGD step (training and table)"})
+    pgd_steps: int = dataclasses.field(default=40, metadata={"help": "PGD iterations (training, table, sweep)"})
+    pgd_restarts: int = dataclasses.field(default=1, metadata={"help": "PGD random restarts in the table"})
+    learning_rate: float = dataclasses.field(default=1e-3, metadata={"help": "Adam learning rate"})
+    batch_size: int = dataclasses.field(default=128, metadata={"help": "global batch size"})
+    train_epochs: int = dataclasses.field(default=10, metadata={"help": "epochs of each model"})
+    dae_units: int = dataclasses.field(default=256, metadata={"help": "hidden units of the fortified layer's DAE"})
+    dae_activation: str = dataclasses.field(default="leaky_relu", metadata={"help": "DAE encoder activation"})
+    noise_stddev: float = dataclasses.field(default=0.1, metadata={"help": "σ of the DAE's training noise"})
+    lambda_rec: float = dataclasses.field(default=1.0, metadata={"help": "weight of the clean reconstruction loss"})
+    lambda_adv: float = dataclasses.field(default=1.0, metadata={
+        "help": "weight of the adversarial reconstruction loss"})
+    rec_reduction: str = dataclasses.field(default="mean", metadata={
+        "help": "L_rec per example: mean over the fortified state's units (the release) or sum (the library's "
+                "‖·‖²); mean passes λ/D to the library, D = units of the state"})
+    label_smoothing: float = dataclasses.field(default=0.1, metadata={"help": "ε of the smoothed labels"})
+    false_alarm_rate: float = dataclasses.field(default=0.05, metadata={
+        "help": "off-manifold threshold: fraction of clean validation inputs flagged"})
+    blackbox: bool = dataclasses.field(default=False, metadata={
+        "help": "Papernot black-box attack (substitute from label queries, FGSM at --eps transferred)"})
+    blackbox_holdout: int = dataclasses.field(default=150, metadata={"help": "test points the adversary holds"})
+    blackbox_rounds: int = dataclasses.field(default=6, metadata={"help": "Jacobian augmentation rounds"})
+    blackbox_lambda: float = dataclasses.field(default=0.1, metadata={"help": "augmentation step λ"})
+    blackbox_epochs: int = dataclasses.field(default=10, metadata={"help": "substitute epochs per round"})
+    sweep_eps: tuple[float, ...] = dataclasses.field(default=(0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0),
+                                                     metadata={"help": "ε grid of the sweep (fig. 2.5)"})
+    sweep_examples: int = dataclasses.field(default=1000, metadata={
+        "help": "test examples of the ε-sweep and gradient-masking checks"})
+    train_examples: int = dataclasses.field(default=0, metadata={"help": "use only this many training examples (0: all)"})
+    validation_examples: int = dataclasses.field(default=0, metadata={
+        "help": "validation examples (threshold calibration, monitoring; 0: all)"})
+    eval_examples: int = dataclasses.field(default=0, metadata={"help": "test examples of the table (0: all)"})
+
+    @staticmethod
+    def quick_overrides():
+        """--quick: built-in images, a small budget; proves the whole path in minutes on a 2-core CPU."""
+        return {"train_examples": 3000, "validation_examples": 500, "eval_examples": 500, "train_epochs": 3,
+                "sweep_examples": 200, "blackbox_epochs": 3, "blackbox_rounds": 4, "sweep_eps": (0.0, 0.1, 0.3, 0.6, 1.0)}
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """What differs between the image recipes besides flag defaults."""
+
+    recipe: str
+    net: str  # builder in tfgm.nets.fortified_nets (its FORTIFY_AT slot is fortified)
+    input_shape: tuple
+    thesis_eps: dict  # attack → the thesis' training ε
+    thesis: dict  # (attack, ε) → (adv. training %, fortified %, source)
+    net_kwargs: object = None  # callable cfg → extra builder arguments, or None
+
+
+def resolve_eps(cfg, spec):
+    """The training ε: --eps, or the thesis' value for --attack."""
+    return float(cfg.eps) if cfg.eps > 0 else float(spec.thesis_eps[cfg.attack])
+
+
+def library_lambdas(cfg, units):
+    """(λ_rec, λ_adv) for FortifiedClassifier, whose L_rec sums over the `units` elements of a fortified state:
+    the flags' λ divided by `units` under --rec-reduction mean (the release's per-unit mean error)."""
+    scale = 1.0 / units if cfg.rec_reduction == "mean" else 1.0
+    return cfg.lambda_rec * scale, cfg.lambda_adv * scale
+
+
+def state_units(tensor):
+    """Elements per example of a symbolic Keras tensor [B, ...]."""
+    import math
+
+    return int(math.prod(int(d) for d in tensor.shape[1:]))
+
+
+def check_config(cfg):
+    """A message for an invalid combination of flags, or None."""
+    if cfg.rec_reduction not in ("mean", "sum"):
+        return f"--rec-reduction must be mean or sum, got {cfg.rec_reduction!r}"
+    if cfg.attack not in ("fgsm", "pgd"):
+        return f"--attack must be fgsm or pgd, got {cfg.attack!r}"
+    if not 0.0 <= cfg.eps <= 1.0 or any(not 0.0 <= e <= 1.0 for e in (*cfg.fgsm_eps, *cfg.pgd_eps, *cfg.sweep_eps)):
+        return "every ε must be in [0, 1] (pixel units)"
+    if not 0.0 <= cfg.false_alarm_rate < 1.0:
+        return f"--false-alarm-rate must be in [0, 1), got {cfg.false_alarm_rate}"
+    return None
+
+
+# ----------------------------------------------------------------------------------------------- data
+
+
+def load_arrays(dataset, limit=0, batch=1000):
+    """(images, labels) numpy arrays of an unbatched dict dataset (the first `limit`, 0 = all)."""
+    import numpy as np
+
+    if limit:
+        dataset = dataset.take(limit)
+    xs, ys = [], []
+    for b in dataset.batch(batch):
+        xs.append(b["image"].numpy())
+        ys.append(b["label"].numpy())
+    if not xs:
+        from tfgm.data import DataError
+
+        raise DataError("the split yielded no examples; check --data-path or the *-examples flags")
+    return np.concatenate(xs), np.concatenate(ys).astype(np.int32)
+
+
+def load_image_data(cfg, spec):
+    """{"train": tf.data of {"image", "label"}, "validation"/"test": (x, y) arrays}, num_classes."""
+    from recipes._data import load_split
+    from tfgm.data import DataError
+
+    size, channels = spec.input_shape[:2], spec.input_shape[2]
+    splits = {split: load_split(cfg, split, image_size=size, channels=channels, num_examples=count)
+              for split, count in (("train", cfg.train_examples), ("validation", cfg.validation_examples),
+                                   ("test", cfg.eval_examples))}
+    if "label" not in splits["train"].element_spec:
+        raise DataError(f"{spec.recipe} trains a classifier and --data {cfg.data} has no class labels: give an "
+                        "npz whose y is N integer labels")
+    validation, test = load_arrays(splits["validation"]), load_arrays(splits["test"])
+    num_classes = int(max(validation[1].max(), test[1].max())) + 1
+    if min(validation[1].min(), test[1].min()) < 0 or num_classes < 2:
+        raise DataError(f"--data {cfg.data}: labels must be integers 0..K-1 with K >= 2")
+    train = splits["train"].map(lambda d: {"image": d["image"], "label": d["label"]})
+    return {"train": train, "validation": validation, "test": test}, num_classes
+
+
+def array_batches(x, y, batch_size):
+    """[(x_batch, y_batch), ...] of numpy arrays."""
+    return [(x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+
+
+def dict_dataset(x, y, batch_size):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices({"image": x, "label": y}).batch(batch_size)
+
+
+# ------------------------------------------------------------------------------------------- training
+
+
+def train_stage(run, strat, name, build, train, validation, epochs):
+    """Train `build()` (built in the strategy scope) with resume, NaN guard and TensorBoard; a finished
+    model (models/<name>.keras) is loaded instead. Returns the model."""
+    import keras
+
+    from tfgm.training import NaNGuard, ResumableCheckpoint
+
+    path = run.model_path(name)
+    if os.path.exists(path):
+        print(f"[{name}] finished earlier: loading {path}")
+        with strat.scope():
+            return keras.saving.load_model(path)
+    with strat.scope():
+        model = build()
+    checkpoint = ResumableCheckpoint(os.path.join(run.checkpoints_dir, name), model=model)
+    initial_epoch = checkpoint.restore()
+    if initial_epoch:
+        print(f"[{name}] resuming after epoch {initial_epoch}")
+    print(f"[{name}] training {epochs} epochs")
+    callbacks = [checkpoint, NaNGuard(checkpoint), keras.callbacks.TensorBoard(os.path.join(run.logs_dir, name))]
+    warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
+    model.fit(train, validation_data=validation, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+              verbose=1 if sys.stdout.isatty() else 2)
+    run.save_model(model, name)
+    return model
+
+
+def train_attack(cfg, eps):
+    """The FortifiedClassifier attack config of the training attack."""
+    if cfg.attack == "fgsm":
+        return {"name": "fgsm", "eps": eps}
+    return {"name": "pgd", "eps": eps, "step_size": cfg.pgd_step_size, "steps": cfg.pgd_steps}
+
+
+def builders(cfg, spec, num_classes, eps):
+    """(build_baseline, build_fortified): same classifier, same initial weights (seeded), same attack."""
+    import keras
+    import numpy as np
+
+    from tfgm.models import fortify
+    from tfgm.nets import fortified_nets
+
+    slot = fortified_nets.FORTIFY_AT[spec.net]
+    common = {"attack": train_attack(cfg, eps), "label_smoothing": cfg.label_smoothing, "seed": cfg.seed}
+
+    def classifier():
+        keras.utils.set_random_seed(cfg.seed)
+        extra = spec.net_kwargs(cfg) if spec.net_kwargs else {}
+        return getattr(fortified_nets, spec.net)(spec.input_shape, num_classes=num_classes, **extra)
+
+    def build_baseline():
+        net = classifier()
+        width = int(net.get_layer(slot).output.shape[-1])
+        model = fortify(net, [slot], hidden_units=width, activation="linear", noise_stddev=0.0, lambda_rec=0.0,
+                        lambda_adv=0.0, name=BASELINE, **common)
+        identity = model.network.get_layer(f"fortified_{slot}")
+        identity.kernel.assign(np.eye(width, dtype="float32"))
+        identity.trainable = False
+        model.compile(keras.optimizers.Adam(cfg.learning_rate))
+        return model
+
+    def build_fortified():
+        net = classifier()
+        lambda_rec, lambda_adv = library_lambdas(cfg, state_units(net.get_layer(slot).output))
+        model = fortify(net, [slot], hidden_units=cfg.dae_units, activation=cfg.dae_activation,
+                        noise_stddev=cfg.noise_stddev, lambda_rec=lambda_rec, lambda_adv=lambda_adv,
+                        name=FORTIFIED, **common)
+        model.compile(keras.optimizers.Adam(cfg.learning_rate))
+        return model
+
+    return build_baseline, build_fortified
+
+
+# ----------------------------------------------------------------------------------------- evaluation
+
+
+class ScoreRecorder:
+    """Wraps an attack (model, x, y) → x̃ for `robust_accuracy`, keeping the fortified model's
+    reconstruction error of each x̃ and the first few x̃ (for the image grid)."""
+
+    def __init__(self, attack, scorer, keep=8):
+        self.attack, self.scorer, self.keep = attack, scorer, keep
+        self.scores, self.examples = [], []
+
+    def __call__(self, model, x, y):
+        adv = self.attack(model, x, y)
+        if self.scorer is not None:
+            self.scores.append(self.scorer(adv))
+        if sum(len(e) for e in self.examples) < self.keep:
+            self.examples.append(adv.numpy()[: self.keep])
+        return adv
+
+    def all_scores(self):
+        import numpy as np
+
+        return np.concatenate(self.scores)
+
+
+def table_attacks(cfg, eps, substitutes=None):
+    """{row name: attack callable} of the thesis-style table (white-box FGSM/PGD, black-box if given)."""
+    from tfgm.attacks import fgsm, pgd
+
+    attacks = {f"fgsm@{e:g}": functools.partial(fgsm, eps=e) for e in cfg.fgsm_eps}
+    for e in cfg.pgd_eps:
+        attacks[f"pgd@{e:g}"] = functools.partial(pgd, eps=e, step_size=cfg.pgd_step_size, steps=cfg.pgd_steps,
+                                                  restarts=cfg.pgd_restarts, seed=cfg.seed)
+    if substitutes is not None:
+        attacks[f"blackbox_fgsm@{eps:g}"] = substitutes
+    return attacks
+
+
+def blackbox_attack(cfg, spec, model, holdout, num_classes, eps):
+    """FGSM at `eps` crafted on a Papernot substitute of `model` (trained from its labels on `holdout`)."""
+    import keras
+
+    from tfgm.attacks import blackbox_substitute, fgsm, transfer
+    from tfgm.nets import fortified_nets
+
+    def substitute():
+        keras.utils.set_random_seed(cfg.seed + 1)
+        return fortified_nets.mlp(spec.input_shape, hidden=(200, 200), num_classes=num_classes, name="substitute")
+
+    sub = blackbox_substitute(model, substitute, holdout, rounds=cfg.blackbox_rounds, lmbda=cfg.blackbox_lambda,
+                              epochs_per_round=cfg.blackbox_epochs)
+    return transfer(sub, fgsm, eps=eps)
+
+
+def evaluate(cfg, spec, models, data, num_classes, eps):
+    """Table accuracies, detection scores, black-box, gradient-masking reports and the ε-sweep."""
+    import numpy as np
+
+    from tfgm import metrics
+    from tfgm.attacks import fgsm
+
+    fortified = models[FORTIFIED]
+    x_test, y_test = data["test"]
+    holdout = None
+    if cfg.blackbox:
+        if len(x_test) <= cfg.blackbox_holdout:
+            raise ValueError(f"--blackbox needs more than {cfg.blackbox_holdout} test examples, got {len(x_test)}")
+        holdout, x_test, y_test = x_test[:cfg.blackbox_holdout], x_test[cfg.blackbox_holdout:], y_test[cfg.blackbox_holdout:]
+    batches = array_batches(x_test, y_test, cfg.batch_size)
+    scorer = lambda adv: fortified.predict_with_score(adv, batch_size=cfg.batch_size)[1]  # noqa: E731
+    out = {"accuracy": {}, "recorders": {}, "masking": {}, "sweep": {"eps": sorted(set(cfg.sweep_eps) | {eps})}}
+    for name, model in models.items():
+        print(f"[{name}] evaluating on {len(x_test)} test examples ...")
+        substitute = blackbox_attack(cfg, spec, model, holdout, num_classes, eps) if cfg.blackbox else None
+        attacks = table_attacks(cfg, eps, substitute)
+        recorders = {row: ScoreRecorder(a, scorer if name == FORTIFIED else None) for row, a in attacks.items()}
+        out["accuracy"][name] = metrics.robust_accuracy(model, batches, recorders)
+        out["recorders"][name] = recorders
+        sweep_batches = array_batches(x_test[:cfg.sweep_examples], y_test[:cfg.sweep_examples], cfg.batch_size)
+        blackbox_acc = out["accuracy"][name].get(f"blackbox_fgsm@{eps:g}")
+        report = metrics.gradient_masking_report(model, sweep_batches, eps=eps, eps_grid=cfg.sweep_eps,
+                                                 steps=cfg.pgd_steps, blackbox_accuracy=blackbox_acc, seed=cfg.seed)
+        out["masking"][name] = report
+        fgsm_acc = metrics.robust_accuracy(model, sweep_batches,
+                                           {f"{e:g}": functools.partial(fgsm, eps=e) for e in out["sweep"]["eps"]})
+        out["sweep"][name] = {"pgd": [report["pgd_accuracy"][f"{e:g}"] for e in out["sweep"]["eps"]],
+                              "fgsm": [fgsm_acc[f"{e:g}"] for e in out["sweep"]["eps"]]}
+    out["sweep"]["num_examples"] = out["masking"][FORTIFIED]["num_examples"]
+    out["clean_scores"] = scorer(x_test)
+    out["first_clean"] = x_test[:8]
+    out["num_test"] = len(x_test)
+    out["detection"] = detection_summary(fortified, out["clean_scores"], out["recorders"][FORTIFIED])
+    return out
+
+
+def detection_summary(model, clean_scores, recorders):
+    """AUROC, error ratio and alarm rates at the calibrated threshold, per table attack."""
+    import numpy as np
+
+    from tfgm import metrics
+
+    threshold = model.threshold
+    result = {"clean_false_alarm_rate": float(np.mean(clean_scores > threshold)),
+              "clean_mean_error": float(np.mean(clean_scores)), "attacks": {}}
+    for row, rec in recorders.items():
+        adv = rec.all_scores()
+        result["attacks"][row] = {"auroc": metrics.detection_auroc(clean_scores, adv),
+                                  "error_ratio": metrics.reconstruction_error_ratio(clean_scores, adv),
+                                  "detection_rate": float(np.mean(adv > threshold)),
+                                  "adversarial_mean_error": float(np.mean(adv))}
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- plots
+
+
+def pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path):
+    """Write a matplotlib figure as PNG atomically and close it."""
+    from tfgm.training.atomic import atomic_path
+
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    pyplot().close(fig)
+    return path
+
+
+def roc_curve(clean, adv):
+    """(false-alarm rates, detection rates) of "score > t" over every threshold t, from (0, 0) to (1, 1)."""
+    import numpy as np
+
+    thresholds = np.unique(np.concatenate([clean, adv]))[::-1]
+    clean_sorted, adv_sorted = np.sort(clean), np.sort(adv)
+    fpr = 1.0 - np.searchsorted(clean_sorted, thresholds, side="right") / len(clean)
+    tpr = 1.0 - np.searchsorted(adv_sorted, thresholds, side="right") / len(adv)
+    return np.concatenate([[0.0], fpr, [1.0]]), np.concatenate([[0.0], tpr, [1.0]])
+
+
+def plot_sweep(path, sweep, title):
+    """Fig. 2.5: accuracy vs ε under PGD and FGSM for both models."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, color in ((BASELINE, "tab:blue"), (FORTIFIED, "tab:red")):
+        ax.plot(sweep["eps"], sweep[name]["pgd"], "-o", color=color, label=f"{MODEL_LABELS[name]}, PGD")
+        ax.plot(sweep["eps"], sweep[name]["fgsm"], "--s", color=color, label=f"{MODEL_LABELS[name]}, FGSM")
+    ax.set(xlabel="ε (L∞, pixel units)", ylabel="test accuracy", ylim=(-0.02, 1.02),
+           title=f"{title}: accuracy vs ε ({sweep['num_examples']} test examples)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return save_figure(fig, path)
+
+
+def plot_detection(images_dir, clean, recorders, threshold, main_row, title):
+    """Histogram of the fortified model's reconstruction error (clean vs `main_row` attack) and ROC curves."""
+    import numpy as np
+
+    plt = pyplot()
+    adv = recorders[main_row].all_scores()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    upper = max(np.percentile(np.concatenate([clean, adv]), 99.5), threshold * 1.05)
+    bins = np.linspace(0.0, upper, 50)
+    ax.hist(clean, bins=bins, alpha=0.6, density=True, label=f"clean test (n={len(clean)})")
+    ax.hist(adv, bins=bins, alpha=0.6, density=True, label=f"{main_row} (n={len(adv)})")
+    ax.axvline(threshold, color="k", linestyle="--", label=f"threshold {threshold:.3g}")
+    ax.set(xlabel="reconstruction error Σ‖D(E(h)) − h‖²", ylabel="density", title=f"{title}: off-manifold score")
+    ax.legend(fontsize=8)
+    hist = save_figure(fig, os.path.join(images_dir, "detection_histogram.png"))
+    fig, ax = plt.subplots(figsize=(5, 5))
+    from tfgm.metrics import detection_auroc
+
+    for row, rec in recorders.items():
+        fpr, tpr = roc_curve(clean, rec.all_scores())
+        ax.plot(fpr, tpr, label=f"{row} (AUROC {detection_auroc(clean, rec.all_scores()):.3f})")
+    ax.plot([0, 1], [0, 1], ":", color="gray")
+    ax.set(xlabel="false-alarm rate (clean)", ylabel="detection rate (adversarial)", title=f"{title}: ROC")
+    ax.legend(fontsize=8)
+    return hist, save_figure(fig, os.path.join(images_dir, "detection_roc.png"))
+
+
+def save_adversarial_grid(path, clean, recorders):
+    """Rows: clean test images, then each table attack's x̃ on the fortified model."""
+    import numpy as np
+
+    from tfgm.training import make_grid, save_png
+
+    rows = [clean[:8]] + [np.concatenate(rec.examples)[:8] for rec in recorders.values()]
+    n = min(len(r) for r in rows)
+    save_png(path, make_grid(np.stack([r[:n] for r in rows])))
+    return path
+
+
+# -------------------------------------------------------------------------------------------- reports
+
+
+def row_label(row):
+    kind, eps = row.rsplit("@", 1)
+    return {"clean": "clean", "fgsm": "FGSM", "pgd": "PGD", "blackbox_fgsm": "black-box FGSM"}[kind] + f" ε={eps}"
+
+
+def thesis_for(spec, row):
+    kind, _, eps = row.partition("@")
+    return spec.thesis.get((kind, float(eps))) if eps else None
+
+
+def table_rows(spec, accuracy):
+    """Rows of the thesis-style table: measured accuracies and, where the thesis has one, its number."""
+    rows = []
+    for row in [r for r in accuracy[FORTIFIED] if r != "num_examples"]:
+        thesis = thesis_for(spec, row)
+        rows.append({"row": row, "label": "clean" if row == "clean" else row_label(row),
+                     BASELINE: accuracy[BASELINE][row], FORTIFIED: accuracy[FORTIFIED][row],
+                     "thesis_reference_percent": None if thesis is None else
+                     {BASELINE: thesis[0], FORTIFIED: thesis[1], "source": thesis[2]}})
+    return rows
+
+
+def thesis_reference(spec, cfg, eps):
+    return {
+        "note": "numbers reported in the thesis (Lamb, ch. 2), NOT measured in this run; percent test accuracy. "
+                "Each comes from models adversarially trained with that row's attack and ε on the full dataset; "
+                "this run trained once, with the attack in train_attack",
+        "units": "percent",
+        "rows": [{"attack": k[0], "eps": k[1], BASELINE: v[0], FORTIFIED: v[1], "source": v[2],
+                  "same_training_attack_as_this_run": (k[0], k[1]) == (cfg.attack, eps)}
+                 for k, v in spec.thesis.items()],
+    }
+
+
+def summary_table(rows, detection, masking, threshold, cfg):
+    """Plain-text summary: the table (percent), detection and the gradient-masking lines."""
+    lines = [f"{'test accuracy (%)':26s} {'adv. training':>13s} {'fortified':>10s}   thesis adv./fort. (reference)",
+             "-" * 86]
+    for r in rows:
+        ref = r["thesis_reference_percent"]
+        ref_text = "" if ref is None else f"{ref[BASELINE]:.2f} / {ref[FORTIFIED]:.2f} ({ref['source']})"
+        lines.append(f"{r['label']:26s} {100 * r[BASELINE]:13.2f} {100 * r[FORTIFIED]:10.2f}   {ref_text}")
+    lines += ["", f"off-manifold detection (fortified; threshold {threshold:.4g} at {cfg.false_alarm_rate:.0%} "
+                  f"false alarms on validation; {detection['clean_false_alarm_rate']:.1%} on clean test):"]
+    for row, d in detection["attacks"].items():
+        lines.append(f"  {row_label(row):24s} AUROC {d['auroc']:.3f}   error ratio adv/clean {d['error_ratio']:6.2f}"
+                     f"   flagged {d['detection_rate']:.1%}")
+    lines.append("")
+    for name, report in masking.items():
+        lines.append(f"gradient-masking checks, {MODEL_LABELS[name]}:")
+        lines += [f"  {line}" for line in report["lines"]]
+    return "\n".join(lines)
+
+
+def export_models(run, models):
+    """export_run over the given models; prints and returns the exit status (0 ok, 2 failed)."""
+    from export import export_run
+
+    report = export_run(run.path, models=models)
+    ok = bool(report["passed"])
+    print(f"export: {'ok' if ok else 'FAILED'} → {os.path.join(run.export_dir, 'export_report.json')}")
+    return 0 if ok else 2
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+
+def run_image_recipe(config_cls, spec, description, argv=None):
+    """The whole image recipe; returns the process exit status."""
+    cfg = parse_config(config_cls, description, argv)
+    problem = check_config(cfg)
+    if problem:
+        print(f"\nflags: {problem}", file=sys.stderr)
+        return 2
+    from tfgm.training import quiet_tensorflow
+
+    quiet_tensorflow(cfg.verbose)
+    from tfgm.data import DataError
+    from tfgm.training import RunDir, TrainingDiverged, set_seed, strategy
+
+    started = time.time()
+    set_seed(cfg.seed, cfg.deterministic)
+    strat = strategy(cfg.strategy)
+    eps = resolve_eps(cfg, spec)
+    try:
+        data, num_classes = load_image_data(cfg, spec)
+    except DataError as exc:
+        print(f"\ndata: {exc}", file=sys.stderr)
+        return 2
+    run = RunDir(cfg.out, spec.recipe, cfg.name or None, resume=cfg.resume)
+    run.write_config(cfg)
+    run.write_environment(cfg.seed, strat)
+    print(f"run directory: {run.path}")
+    from recipes._data import batched
+
+    train = batched(data["train"], cfg.batch_size, shuffle_seed=cfg.seed, drop_remainder=True)
+    validation = dict_dataset(*data["validation"], cfg.batch_size)
+    epochs = cfg.epochs or cfg.train_epochs
+    build_baseline, build_fortified = builders(cfg, spec, num_classes, eps)
+    models = {}
+    try:
+        for name, build in ((BASELINE, build_baseline), (FORTIFIED, build_fortified)):
+            models[name] = train_stage(run, strat, name, build, train, validation, epochs)
+    except TrainingDiverged as exc:
+        print(f"\nstopped: {exc}", file=sys.stderr)
+        return 1
+    fortified = models[FORTIFIED]
+    threshold = fortified.calibrate_threshold(validation, false_alarm_rate=cfg.false_alarm_rate)
+    run.save_model(fortified, FORTIFIED)
+    print(f"off-manifold threshold {threshold:.4g} (false-alarm rate {cfg.false_alarm_rate:g} on "
+          f"{len(data['validation'][0])} clean validation examples)")
+
+    results = evaluate(cfg, spec, models, data, num_classes, eps)
+    main_row = f"{cfg.attack}@{eps:g}"
+    title = spec.recipe.replace("fortified_", "")
+    images = [plot_sweep(os.path.join(run.images_dir, "eps_sweep.png"), results["sweep"], title)]
+    detection_rows = results["recorders"][FORTIFIED]
+    images += plot_detection(run.images_dir, results["clean_scores"], detection_rows, threshold,
+                             main_row if main_row in detection_rows else next(iter(detection_rows)), title)
+    images.append(save_adversarial_grid(os.path.join(run.images_dir, "adversarial_examples.png"),
+                                        results["first_clean"], detection_rows))
+    rows = table_rows(spec, results["accuracy"])
+    run.write_metrics({
+        "data": cfg.data, "num_classes": num_classes,
+        "train_attack": train_attack(cfg, eps),
+        "accuracy": results["accuracy"],
+        "table": rows,
+        "thesis_reference": thesis_reference(spec, cfg, eps),
+        "detection": {**results["detection"], "threshold": threshold, "false_alarm_rate_target": cfg.false_alarm_rate,
+                      "calibration_examples": len(data["validation"][0]), "score": "fortified model, noise-free "
+                      "Σ_k ‖D_k(E_k(h_k)) − h_k‖² per example; adversarial inputs crafted on the fortified model"},
+        "gradient_masking": results["masking"],
+        "eps_sweep": results["sweep"],
+        "protocol": {
+            "test_examples": results["num_test"],
+            "pgd": {"step_size": cfg.pgd_step_size, "steps": cfg.pgd_steps, "restarts": cfg.pgd_restarts,
+                    "random_start": True},
+            "sweep_pgd": "step 2.5·ε/steps (tfgm.metrics.gradient_masking_report)",
+            "blackbox": None if not cfg.blackbox else {
+                "holdout": cfg.blackbox_holdout, "rounds": cfg.blackbox_rounds, "lambda": cfg.blackbox_lambda,
+                "epochs_per_round": cfg.blackbox_epochs, "substitute": "MLP 200-200 (tfgm.nets mlp)",
+                "attack": f"FGSM ε={eps:g} crafted on the substitute, transferred",
+                "note": "the adversary's holdout points are the first test examples, excluded from every number"},
+            "reconstruction_loss": {"reduction": cfg.rec_reduction, "lambda_rec": cfg.lambda_rec,
+                                    "lambda_adv": cfg.lambda_adv, "library_lambda_rec": fortified.lambda_rec,
+                                    "library_lambda_adv": fortified.lambda_adv},
+            "baseline": "same classifier and train step with the fortified slot a frozen identity (λ = 0, σ = 0): "
+                        "CE(clean) + CE(adversarial)",
+            "epochs": epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,
+        },
+        "images": [os.path.relpath(p, run.path) for p in images],
+    })
+    status = export_models(run, models) if cfg.export else 0
+    print()
+    print(summary_table(rows, results["detection"], results["masking"], threshold, cfg))
+    print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")
+    return status

@@ -1,0 +1,190 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras
+from tfgm.losses import gan
+from tfgm.models.gibbsnet import ALI, GibbsNet
+from tfgm.nets import ali_nets
+
+IMAGE_SHAPE = (32, 32, 3)
+LATENT = 6
+rng = np.random.default_rng(0)
+X = rng.random((8,) + IMAGE_SHAPE).astype("float32")
+
+
+def tiny_nets(noise_dim=0, heads=1):
+    """ALI's SVHN topology at 1/16 width."""
+    return ali_nets.svhn_ali(latent_dim=LATENT, width=1 / 16, noise_dim=noise_dim, heads=heads)
+
+
+def _dataset(batch=4):
+    return tf.data.Dataset.from_tensor_slices({"image": X}).batch(batch)
+
+
+def _compiled(model, lr=1e-3):
+    model.compile(keras.optimizers.Adam(lr), keras.optimizers.Adam(lr))
+    return model
+
+
+@pytest.mark.parametrize("loss,heads", [("bgan", 1), ("ls_multihead", 3)])
+def test_one_train_step_updates_discriminator_encoder_and_decoder(loss, heads):
+    model = _compiled(GibbsNet(*tiny_nets(heads=heads), train_steps=3, loss=loss, log_z_ema=True))
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    logs = model.fit(_dataset(), epochs=1, steps_per_epoch=1, verbose=0).history
+    assert set(logs) == {"d_loss", "g_loss", "real_logit", "fake_logit"}
+    assert all(np.isfinite(v[0]) for v in logs.values())
+    assert all(not np.array_equal(b, v.numpy()) for b, v in zip(before, model.trainable_variables))
+    assert int(model.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 1
+    assert float(model.log_z_fake.numpy()) != 0.0
+
+
+def test_train_steps_1_is_ali_and_matches_the_hand_written_ali_loss():
+    nets = tiny_nets()
+    gibbs = GibbsNet(*nets, train_steps=1)
+    ali = ALI(*nets)
+    seed = tf.constant([3, 4])
+    a = gibbs.per_example_terms(X, seed, training=False, return_chain=True)
+    b = ali.per_example_terms(X, seed, training=False)
+    for key in ("d_loss", "g_loss"):
+        np.testing.assert_array_equal(a[key], b[key])
+    encoder, decoder, disc = nets
+    z0 = a["z_chain"][0]
+    real = disc([tf.constant(X), a["z_real"]], training=False)[:, 0]
+    fake = disc([decoder(z0, training=False), z0], training=False)[:, 0]
+    np.testing.assert_allclose(a["d_loss"], tf.nn.softplus(-real) + tf.nn.softplus(fake), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a["g_loss"], real ** 2 + fake ** 2, rtol=1e-5, atol=1e-6)
+    longer = GibbsNet(*nets, train_steps=3).per_example_terms(X, seed, training=False)
+    assert not np.allclose(longer["d_loss"], a["d_loss"])
+    with pytest.raises(ValueError, match="train_steps=1"):
+        ALI(*nets, train_steps=3)
+
+
+def test_only_the_last_transition_of_the_unclamped_chain_receives_gradient():
+    model = GibbsNet(*tiny_nets(noise_dim=2), train_steps=3)
+    encoder, decoder, disc = model.encoder, model.decoder, model.discriminator
+    with tf.GradientTape(persistent=True) as tape:
+        terms = model.per_example_terms(X, tf.constant([1, 2]), training=False, return_chain=True)
+        g_fake = tf.reduce_mean(terms["g_fake"])
+        g_real = tf.reduce_mean(terms["g_real"])
+    xs, zs = terms["x_chain"], terms["z_chain"]
+    assert len(xs) == len(zs) == 3
+    for t, tensor in enumerate(xs[:-1] + zs):
+        assert tape.gradient(g_fake, tensor) is None, f"chain tensor {t} receives gradient"
+    assert tape.gradient(g_fake, xs[-1]) is not None
+    # The encoder appears in the unclamped chain only before the last transition: zero gradient from g_fake.
+    assert all(g is None or not np.any(g.numpy()) for g in tape.gradient(g_fake, encoder.trainable_variables))
+    assert any(g is not None and np.any(g.numpy())
+               for g in tape.gradient(g_real, encoder.trainable_variables))
+    got = tape.gradient(g_fake, decoder.trainable_variables)
+    # The same loss computed from the last transition alone gives the same decoder gradient.
+    with tf.GradientTape() as tape2:
+        x_last = model.decode(zs[-1], seed=tf.random.experimental.stateless_fold_in(tf.constant([1, 2]), 3))
+        fake = disc([x_last, zs[-1]], training=False)
+        expected = tape2.gradient(gan.bgan_generator_loss(fake), decoder.trainable_variables)
+    np.testing.assert_allclose(x_last, xs[-1], atol=1e-6)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-7)
+
+
+def test_inpainting_never_changes_observed_pixels():
+    model = GibbsNet(*tiny_nets(), train_steps=2, standardize_z=True)
+    mask = (rng.random((4, 32, 32, 1)) > 0.5).astype("float32")
+    chain = model.inpaint(X[:4], mask, steps=5, seed=3, return_chain=True).numpy()
+    assert chain.shape == (5, 4) + IMAGE_SHAPE
+    observed = np.broadcast_to(mask > 0.5, X[:4].shape)
+    for step in chain:
+        np.testing.assert_array_equal(step[observed], X[:4][observed])
+        assert not np.allclose(step[~observed], 0.5)
+    right_half = np.zeros((1, 32, 32, 1), "float32")
+    right_half[:, :, 16:] = 1
+    out = model.inpaint(X[:4], right_half, steps=2).numpy()
+    np.testing.assert_array_equal(out[:, :, 16:], X[:4, :, 16:])
+
+
+def test_chain_length_input_sets_the_number_of_steps_also_in_a_graph_without_autograph():
+    model = GibbsNet(*tiny_nets(), train_steps=2)
+    long = model.sample(3, steps=5, seed=9, return_chain=True).numpy()
+    short = model.sample(3, steps=2, seed=9, return_chain=True).numpy()
+    assert long.shape == (5, 3) + IMAGE_SHAPE and short.shape == (2, 3) + IMAGE_SHAPE
+    np.testing.assert_allclose(long[:2], short, atol=1e-6)
+    assert not np.allclose(long[1], long[4])
+    np.testing.assert_allclose(model.sample(3, steps=5, seed=9), long[-1], atol=1e-6)
+    fn, sig = model.serving_endpoints()["sample"]
+    graph = tf.function(fn, input_signature=sig, autograph=False)
+    seed = tf.constant(9, tf.int64)
+    for steps in (1, 2, 5):
+        served = graph(tf.constant(3), tf.constant(steps), seed)["images"].numpy()
+        np.testing.assert_allclose(served, long[steps - 1], atol=1e-5)
+
+
+def _toy_points(n, seed):
+    """Two tight clusters in [0, 1]²: the 'images' are 2-vectors."""
+    r = np.random.default_rng(seed)
+    centres = np.array([[0.2, 0.8], [0.8, 0.2]], "float32")
+    return (centres[r.integers(0, 2, n)] + 0.03 * r.normal(size=(n, 2))).astype("float32")
+
+
+def _distance_to_data(samples, data):
+    """Mean distance from each sample to its nearest data point."""
+    return float(np.mean(np.min(np.linalg.norm(samples[:, None] - data[None], axis=-1), axis=1)))
+
+
+def test_a_short_run_on_toy_2d_data_moves_the_unclamped_chain_toward_the_data():
+    keras.utils.set_random_seed(0)
+    nets = ali_nets.mlp_ali(image_shape=(2,), latent_dim=2, hidden=(32, 32), d_hidden=32)
+    model = _compiled(GibbsNet(*nets, train_steps=2, seed=1), lr=2e-3)
+    data = _toy_points(2048, 0)
+    reference = _toy_points(500, 1)
+    before = _distance_to_data(model.sample(500, steps=3, seed=5).numpy(), reference)
+    ds = tf.data.Dataset.from_tensor_slices({"image": data}).shuffle(2048, seed=0).batch(64).repeat()
+    model.fit(ds, epochs=1, steps_per_epoch=400, verbose=0)
+    after = _distance_to_data(model.sample(500, steps=3, seed=5).numpy(), reference)
+    assert after < 0.5 * before, (before, after)
+
+
+def test_get_config_round_trip_and_keras_file_round_trip(tmp_path):
+    model = _compiled(GibbsNet(*tiny_nets(noise_dim=3, heads=2), train_steps=2, loss="ls_multihead", log_z_ema=True,
+                               log_z_gamma=0.9, bounded_sigma=True, standardize_z=True, seed=4))
+    model.fit(_dataset(), epochs=1, verbose=0)
+    clone = GibbsNet.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    path = str(tmp_path / "gibbsnet.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, GibbsNet)
+    scalars = lambda m: {k: v for k, v in m.get_config().items() if not isinstance(v, dict)}  # noqa: E731
+    assert scalars(loaded) == scalars(model) and loaded.decoder_noise_dim == 3
+    assert float(loaded.log_z_real.numpy()) == float(model.log_z_real.numpy()) != 0.0
+    np.testing.assert_allclose(loaded.sample(4, steps=3, seed=2), model.sample(4, steps=3, seed=2), atol=1e-6)
+    np.testing.assert_allclose(loaded.infer(X), model.infer(X), atol=1e-6)
+    np.testing.assert_allclose(loaded.z_standardizer.moving_variance.numpy(),
+                               model.z_standardizer.moving_variance.numpy())
+    assert int(loaded.d_optimizer.iterations) == int(model.g_optimizer.iterations) == 2
+    ali_path = str(tmp_path / "ali.keras")
+    _compiled(ALI(*tiny_nets())).save(ali_path)
+    assert type(keras.saving.load_model(ali_path)) is ALI
+
+
+def test_bad_arguments_fail_with_a_clear_message():
+    with pytest.raises(ValueError, match="loss must be one of"):
+        GibbsNet(*tiny_nets(), loss="wgan")
+    with pytest.raises(ValueError, match="train_steps"):
+        GibbsNet(*tiny_nets(), train_steps=0)
+
+
+def test_export_parity_through_export_run(tmp_path):
+    from export import export_run
+
+    model = GibbsNet(*tiny_nets(noise_dim=2), train_steps=2, standardize_z=True)
+    run_dir = tmp_path / "run"
+    (run_dir / "models").mkdir(parents=True)
+    model.save(str(run_dir / "models" / "gibbsnet.keras"))
+    report = export_run(str(run_dir), batch_sizes=(1, 3), atol=1e-4)
+    entry = report["models"]["gibbsnet"]
+    assert report["passed"], entry.get("error") or entry
+    assert set(entry["savedmodel"]["signatures"]) == {"sample", "inpaint", "encode", "decode", "serving_default"}
+    assert set(entry["onnx"]) == {"encoder_mean", "decoder"}
+    loaded = tf.saved_model.load(str(run_dir / "export" / "savedmodel" / "gibbsnet" / "1"))
+    served = loaded.signatures["sample"](n=tf.constant(2), steps=tf.constant(4), seed=tf.constant(7, tf.int64))
+    np.testing.assert_allclose(served["images"], model.sample(2, steps=4, seed=[7, 0]), atol=1e-5)

@@ -1,0 +1,57 @@
+import keras
+import numpy as np
+import pytest
+
+from tfgm.nets import dcgan
+
+
+@pytest.mark.parametrize("size,channels,base", [(28, 1, 7), (32, 3, 4), (64, 3, 4)])
+def test_generator_and_discriminator_shapes_and_ranges(size, channels, base):
+    assert dcgan.base_size(size) == base
+    g = dcgan.generator(5, (size, size, channels), width=4)
+    d = dcgan.discriminator((size, size, channels), width=4)
+    z = np.random.default_rng(0).normal(size=(3, 5)).astype("float32") * 10
+    images = g(z).numpy()
+    assert images.shape == (3, size, size, channels)
+    assert images.min() >= 0.0 and images.max() <= 1.0
+    assert g.get_layer("reshape").output.shape[1:3] == (base, base)
+    assert d(images).shape == (3, 1)
+
+
+def test_batch_norm_and_spectral_norm_flags():
+    def kinds(model):
+        return {type(layer).__name__ for layer in model.layers}
+
+    assert "BatchNormalization" in kinds(dcgan.discriminator(width=4))
+    assert "BatchNormalization" not in kinds(dcgan.discriminator(width=4, batch_norm=False))
+    assert "BatchNormalization" not in kinds(dcgan.generator(4, width=4, batch_norm=False))
+    sn = dcgan.discriminator(width=4, batch_norm=False, spectral_norm=True)
+    wrapped = [layer for layer in sn.layers if isinstance(layer, keras.layers.SpectralNormalization)]
+    assert len(wrapped) == 4  # three convs and the logit layer
+    mlp = dcgan.mlp_discriminator(2, (8, 8), spectral_norm=True)
+    assert sum(isinstance(layer, keras.layers.SpectralNormalization) for layer in mlp.layers) == 3
+
+
+def test_spectral_norm_keeps_the_largest_singular_value_near_one_in_training():
+    d = dcgan.mlp_discriminator(2, (16,), spectral_norm=True)
+    x = np.random.default_rng(1).normal(size=(4, 2)).astype("float32")
+    for _ in range(30):
+        d(x, training=True)
+    kernel = d.get_layer("hidden0_sn").layer.kernel.numpy()
+    assert np.linalg.svd(kernel, compute_uv=False)[0] == pytest.approx(1.0, abs=0.05)
+
+
+def test_mlp_pair_and_classifier_shapes():
+    g, d = dcgan.mlp_generator(3, 2), dcgan.mlp_discriminator(2)
+    assert g(np.zeros((5, 3), "float32")).shape == (5, 2) and d(np.zeros((5, 2), "float32")).shape == (5, 1)
+    c = dcgan.classifier((28, 28, 1), 10, width=4, feature_units=8)
+    probs = c(np.zeros((2, 28, 28, 1), "float32")).numpy()
+    assert probs.shape == (2, 10) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert c.get_layer("features").output.shape[-1] == 8
+
+
+def test_unsupported_sizes_fail_clearly():
+    with pytest.raises(ValueError, match="square"):
+        dcgan.generator(4, (32, 16, 3))
+    with pytest.raises(ValueError, match="too small"):
+        dcgan.discriminator((7, 7, 1))

@@ -1,0 +1,345 @@
+"""GibbsNet (Lamb, Hjelm, Ganin, Cohen, Courville & Bengio; thesis ch. 3) and ALI (Dumoulin et al.), its N = 1 case."""
+
+import keras
+import tensorflow as tf
+
+from tfgm.losses import gan
+from tfgm.models._seeds import step_seed
+
+LOSSES = ("bgan", "ls_multihead")
+_TEST_SEED_STEP = -1
+
+
+def _seed2(seed):
+    """An int / [2] seed → [2] int32 seed tensor for stateless ops."""
+    seed = tf.cast(seed, tf.int32)
+    if seed.shape.rank == 0:
+        seed = tf.stack([seed, tf.zeros_like(seed)])
+    return seed
+
+
+def _fold(seed, i):
+    return tf.random.experimental.stateless_fold_in(seed, tf.cast(i, tf.int32))
+
+
+@keras.saving.register_keras_serializable(package="tfgm")
+class GibbsNet(keras.Model):
+    """Joint model p(x|z), q(z|x) trained by matching the clamped and unclamped chains' (x, z) pairs.
+
+    encoder: Functional model images [B, H, W, C] → [z_mean, s], each [B, D]; σ = exp(s) (s is log σ), or
+        σ = sigmoid(s) ∈ (0, 1) with `bounded_sigma`. ẑ = μ + σ·ε, ε ~ N(0, I).
+    decoder: Functional model z [B, D] (or [z [B, D], noise [B, K]]: the decoder-noise option, detected from
+        its inputs) → images [B, H, W, C] in [0, 1] (sigmoid output, used as the sample x).
+    discriminator: Functional model [images [B, H, W, C], z [B, D]] → logits [B, K] (K heads; K = 1 for ALI).
+    train_steps: N, the unclamped chain's length in training: z₀ ~ N(0, I), x₁ = G(z₀), z₁ ~ q(z|x₁), …,
+        x_N = G(z_{N−1}); (x_N, z_{N−1}) is the fake pair, (x, ẑ ~ q(z|x)) the real one. Only the last
+        transition G(z_{N−1}) carries gradient. N = 1 is ALI.
+    loss: "bgan": D minimizes sigmoid CE (mean over heads); G/E minimize mean((f_fake − log Z)²) +
+        mean((f_real + log Z')²) (log Z = 0 unless `log_z_ema`: EMAs with γ = `log_z_gamma` of
+        logsumexp(±f) − log N). "ls_multihead": least squares (real → 1, fake → 0) averaged over D's heads,
+        G/E with swapped targets.
+    standardize_z: every ẑ passes through a parameter-free batch standardization (batch statistics in
+        training, moving statistics at inference).
+    Batches are dicts with "image"; D and (G, E) are updated simultaneously on the same batch with
+    `compile(d_optimizer=..., g_optimizer=...)`. Logged: d_loss, g_loss, real_logit, fake_logit.
+    """
+
+    def __init__(self, encoder, decoder, discriminator, train_steps=3, loss="bgan", log_z_ema=False,
+                 log_z_gamma=0.995, bounded_sigma=False, standardize_z=False, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        if int(train_steps) < 1:
+            raise ValueError(f"train_steps must be >= 1 (1 is ALI), got {train_steps!r}")
+        if len(encoder.outputs) != 2:
+            raise ValueError(f"encoder must output [z_mean, s] (2 tensors), got {len(encoder.outputs)} outputs")
+        if len(discriminator.inputs) != 2:
+            raise ValueError("discriminator must take [images, z] (2 inputs)")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.discriminator = discriminator
+        self.train_steps = int(train_steps)
+        self.loss_name = loss
+        self.log_z_ema = bool(log_z_ema)
+        self.log_z_gamma = float(log_z_gamma)
+        self.bounded_sigma = bool(bounded_sigma)
+        self.standardize_z = bool(standardize_z)
+        self.seed = int(seed)
+        self.latent_dim = int(encoder.outputs[0].shape[-1])
+        self.image_shape = tuple(int(d) for d in decoder.outputs[0].shape[1:])
+        self.decoder_noise_dim = int(decoder.inputs[1].shape[-1]) if len(decoder.inputs) == 2 else 0
+        self.z_standardizer = None
+        if self.standardize_z:
+            self.z_standardizer = keras.layers.BatchNormalization(center=False, scale=False, momentum=0.99,
+                                                                  name="z_standardizer")
+            self.z_standardizer.build((None, self.latent_dim))
+        self.log_z_fake = self.add_weight(shape=(), initializer="zeros", trainable=False, aggregation="mean",
+                                          name="log_z_fake")
+        self.log_z_real = self.add_weight(shape=(), initializer="zeros", trainable=False, aggregation="mean",
+                                          name="log_z_real")
+        self._trackers = {n: keras.metrics.Mean(name=n) for n in ("d_loss", "g_loss", "real_logit", "fake_logit")}
+        self.d_optimizer = None
+        self.g_optimizer = None
+        self.built = True
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    @property
+    def generator_variables(self):
+        """Trainable variables of the encoder and decoder (updated by `g_optimizer`)."""
+        return self.encoder.trainable_variables + self.decoder.trainable_variables
+
+    def compile(self, d_optimizer="adam", g_optimizer="adam", **kwargs):
+        """Separate optimizers for D and (G, E); built here, inside the active strategy scope."""
+        super().compile(optimizer=None, **kwargs)
+        self.d_optimizer = keras.optimizers.get(d_optimizer)
+        self.g_optimizer = keras.optimizers.get(g_optimizer)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator_variables)
+
+    def get_compile_config(self):
+        if self.d_optimizer is None:
+            return {}
+        return {"d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+                "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer)}
+
+    def compile_from_config(self, config):
+        """Re-compile on `keras.saving.load_model`, so the saved optimizer states are restored too."""
+        if config:
+            self.compile(**{k: keras.saving.deserialize_keras_object(v) for k, v in config.items()})
+
+    # ---- the two conditionals -------------------------------------------------------------------------
+    def encode(self, images, training=False):
+        """images [B, H, W, C] in [0, 1] → (z_mean, z_sigma), each [B, D]; σ > 0."""
+        z_mean, s = self.encoder(images, training=training)
+        sigma = tf.sigmoid(s) if self.bounded_sigma else tf.exp(s)
+        return z_mean, sigma
+
+    def _standardize(self, z, training):
+        return self.z_standardizer(z, training=training) if self.standardize_z else z
+
+    def infer(self, images, seed=None, training=False):
+        """ẑ for images [B, H, W, C]: the (standardized) mean if `seed` is None, else a sample of q(z|x)."""
+        z_mean, sigma = self.encode(images, training=training)
+        if seed is None:
+            return self._standardize(z_mean, training)
+        eps = tf.random.stateless_normal(tf.shape(z_mean), seed=_seed2(seed), dtype=z_mean.dtype)
+        return self._standardize(z_mean + sigma * eps, training)
+
+    def decode(self, z, seed=None, training=False):
+        """z [B, D] → images [B, H, W, C] in [0, 1]; the decoder-noise input is N(0, I) from `seed`, or 0."""
+        if not self.decoder_noise_dim:
+            return self.decoder(z, training=training)
+        shape = tf.stack([tf.shape(z)[0], self.decoder_noise_dim])
+        if seed is None:
+            noise = tf.zeros(shape, z.dtype)
+        else:
+            noise = tf.random.stateless_normal(shape, seed=_seed2(seed), dtype=z.dtype)
+        return self.decoder([z, noise], training=training)
+
+    def _transition(self, z, seed, training):
+        """One unclamped step: x = G(z), z' ~ q(z|x); returns (x, z')."""
+        x = self.decode(z, seed=_fold(seed, 0), training=training)
+        return x, self.infer(x, seed=_fold(seed, 1), training=training)
+
+    def call(self, images, training=False):
+        return self.decode(self.infer(images, training=training), training=training)
+
+    # ---- chains -------------------------------------------------------------------------------------
+    def _chain(self, z, steps, seed, observed=None, keep=None, record=False):
+        """`steps` transitions from z [B, D] as a tf.while_loop; x is clamped to `observed` where `keep`.
+
+        Returns (x [B, H, W, C], z [B, D], chain [steps, B, H, W, C] or None).
+        """
+        steps = tf.cast(steps, tf.int32)
+        batch = tf.shape(z)[0]
+        x0 = tf.zeros(tf.concat([[batch], self.image_shape], 0), z.dtype)
+        chain = tf.TensorArray(z.dtype, size=steps, element_shape=tf.TensorShape((None,) + self.image_shape))
+
+        def body(i, x, z, chain):
+            step_seed_ = _fold(seed, i)
+            x = self.decode(z, seed=_fold(step_seed_, 0))
+            if observed is not None:
+                x = tf.where(keep, observed, x)
+            z = self.infer(x, seed=_fold(step_seed_, 1))
+            if record:
+                chain = chain.write(i, x)
+            return i + 1, x, z, chain
+
+        _, x, z, chain = tf.while_loop(lambda i, *_: i < steps, body, (tf.constant(0), x0, z, chain),
+                                       maximum_iterations=steps)
+        return x, z, (chain.stack() if record else None)
+
+    def run_chain(self, z, steps, seed=0, return_chain=False):
+        """Continue the unclamped chain from z [B, D] for `steps` steps: (x [B, H, W, C], z [B, D], chain
+        [steps, B, H, W, C] or None). Feeding the returned z back in continues a long chain piece by piece."""
+        x, z, chain = self._chain(tf.convert_to_tensor(z, tf.float32), steps, _seed2(seed), record=return_chain)
+        return x, z, chain
+
+    def sample(self, n, steps=1, seed=0, return_chain=False):
+        """Run the unclamped chain `steps` (≥ 1) times from z₀ ~ N(0, I): images [n, H, W, C] in [0, 1],
+        or the whole chain x₁…x_steps as [steps, n, H, W, C] with `return_chain`. Stateless in `seed`."""
+        seed = _seed2(seed)
+        z = tf.random.stateless_normal(tf.stack([n, self.latent_dim]), seed=_fold(seed, -1))
+        x, _, chain = self._chain(z, steps, seed, record=return_chain)
+        return chain if return_chain else x
+
+    def inpaint(self, images, mask, steps=20, seed=0, return_chain=False):
+        """Fill the unobserved pixels of images [B, H, W, C] (mask broadcastable to it; > 0.5 = observed).
+
+        Unobserved pixels start at 0.5; each step z ~ q(z|x), x ← merge(G(z), observed). Observed pixels are
+        returned unchanged. Returns images [B, H, W, C] (or the chain [steps, B, H, W, C]).
+        """
+        images = tf.convert_to_tensor(images, tf.float32)
+        keep = tf.broadcast_to(tf.convert_to_tensor(mask) > 0.5, tf.shape(images))
+        seed = _seed2(seed)
+        x0 = tf.where(keep, images, tf.fill(tf.shape(images), 0.5))
+        z = self.infer(x0, seed=_fold(seed, -1))
+        x, _, chain = self._chain(z, steps, seed, observed=images, keep=keep, record=return_chain)
+        return chain if return_chain else x
+
+    # ---- training -----------------------------------------------------------------------------------
+    def per_example_terms(self, images, seed, training, return_chain=False):
+        """Losses of one simultaneous step on images [B, H, W, C] with a [2] seed; per-example [B] values.
+
+        Keys: d_loss, g_loss, g_fake, g_real, real_logit, fake_logit (mean over heads); with
+        `return_chain` also "x_chain" [x₁…x_N], "z_chain" [z₀…z_{N−1}] (pre-stop-gradient tensors) and
+        "z_real" (the clamped ẑ).
+        """
+        seed = _seed2(seed)
+        batch = tf.shape(images)[0]
+        z_real = self.infer(images, seed=_fold(seed, 1), training=training)
+        z = tf.random.stateless_normal(tf.stack([batch, self.latent_dim]), seed=_fold(seed, 2), dtype=images.dtype)
+        xs, zs = [], [z]
+        for step in range(self.train_steps - 1):
+            x, z = self._transition(tf.stop_gradient(z), _fold(seed, 10 + step), training)
+            xs.append(x)
+            zs.append(z)
+        z_last = tf.stop_gradient(z)
+        x_fake = self.decode(z_last, seed=_fold(seed, 3), training=training)
+        xs.append(x_fake)
+        logits = self.discriminator([tf.concat([images, x_fake], 0), tf.concat([z_real, z_last], 0)],
+                                    training=training)
+        logits = tf.reshape(tf.cast(logits, tf.float32), [2 * batch, -1])
+        real, fake = logits[:batch], logits[batch:]
+        if self.loss_name == "bgan":
+            d_loss = gan.discriminator_loss(real, fake, reduction="none")
+            g_fake = gan.bgan_generator_loss(fake, self.log_z_fake if self.log_z_ema else None, reduction="none")
+            g_real = gan.bgan_generator_loss(-real, self.log_z_real if self.log_z_ema else None, reduction="none")
+        else:
+            d_loss = gan.least_squares_discriminator_loss(real, fake, a=0.0, b=1.0, reduction="none")
+            g_fake = gan.least_squares_generator_loss(fake, c=1.0, reduction="none")
+            g_real = gan.least_squares_generator_loss(real, c=0.0, reduction="none")
+        terms = {"d_loss": d_loss, "g_loss": g_fake + g_real, "g_fake": g_fake, "g_real": g_real,
+                 "real_logit": tf.reduce_mean(real, 1), "fake_logit": tf.reduce_mean(fake, 1),
+                 "_real": real, "_fake": fake}
+        if return_chain:
+            terms.update(x_chain=xs, z_chain=zs, z_real=z_real)
+        return terms
+
+    def _update_log_z(self, real, fake):
+        for var, logits in ((self.log_z_fake, fake), (self.log_z_real, -real)):
+            flat = tf.stop_gradient(tf.reshape(logits, [-1]))
+            batch_log_z = tf.reduce_logsumexp(flat) - tf.math.log(tf.cast(tf.size(flat), tf.float32))
+            var.assign(self.log_z_gamma * var + (1.0 - self.log_z_gamma) * batch_log_z)
+
+    def _log(self, terms):
+        for name, tracker in self._trackers.items():
+            tracker.update_state(terms[name])
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def train_step(self, data):
+        images = data["image"]
+        seed = step_seed(self.seed, self.d_optimizer.iterations)
+        d_vars = self.discriminator.trainable_variables
+        g_vars = self.generator_variables
+        with tf.GradientTape(persistent=True) as tape:
+            terms = self.per_example_terms(images, seed, training=True)
+            d_loss = self.d_optimizer.scale_loss(tf.nn.compute_average_loss(terms["d_loss"]))
+            g_loss = self.g_optimizer.scale_loss(tf.nn.compute_average_loss(terms["g_loss"]))
+        d_grads = tape.gradient(d_loss, d_vars)
+        g_grads = tape.gradient(g_loss, g_vars)
+        del tape
+        self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
+        self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
+        if self.log_z_ema:
+            self._update_log_z(terms["_real"], terms["_fake"])
+        return self._log(terms)
+
+    def test_step(self, data):
+        terms = self.per_example_terms(data["image"], step_seed(self.seed, _TEST_SEED_STEP), training=False)
+        return self._log(terms)
+
+    # ---- export -------------------------------------------------------------------------------------
+    serving_default = "sample"
+
+    def serving_endpoints(self):
+        """Serving signatures: {name: (fn, input_signature)}, each returning a dict of float32 tensors.
+
+        sample(n, steps, seed) → images [n, H, W, C] after `steps` chain steps (stateless in seed);
+        inpaint(images, mask, steps) → images (mask > 0.5 observed; fixed seed 0);
+        encode(images) → z_mean, z_sigma; decode(z) → images (decoder noise 0).
+        """
+        image_spec = tf.TensorSpec((None,) + self.image_shape, tf.float32, name="images")
+        mask_spec = tf.TensorSpec((None,) + self.image_shape, tf.float32, name="mask")
+        z_spec = tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")
+        int_spec = lambda name: tf.TensorSpec([], tf.int32, name=name)  # noqa: E731
+
+        def sample(n, steps, seed):
+            return {"images": self.sample(n, steps=steps, seed=tf.stack([tf.cast(seed, tf.int32), 0]))}
+
+        def inpaint(images, mask, steps):
+            return {"images": self.inpaint(images, mask, steps=steps, seed=0)}
+
+        def encode(images):
+            z_mean, sigma = self.encode(images)
+            return {"z_mean": z_mean, "z_sigma": sigma}
+
+        return {
+            "sample": (sample, [int_spec("n"), int_spec("steps"), tf.TensorSpec([], tf.int64, name="seed")]),
+            "inpaint": (inpaint, [image_spec, mask_spec, int_spec("steps")]),
+            "encode": (encode, [image_spec]),
+            "decode": (lambda z: {"images": self.decode(z)}, [z_spec]),
+        }
+
+    def onnx_graphs(self):
+        """Deterministic sub-graphs for ONNX: the encoder mean (before any z standardization) and the decoder."""
+        image_spec = tf.TensorSpec((None,) + self.image_shape, tf.float32, name="images")
+        z_spec = tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")
+        return {"encoder_mean": (lambda images: {"z_mean": self.encode(images)[0]}, [image_spec]),
+                "decoder": (lambda z: {"images": self.decode(z)}, [z_spec])}
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "train_steps": self.train_steps,
+            "loss": self.loss_name,
+            "log_z_ema": self.log_z_ema,
+            "log_z_gamma": self.log_z_gamma,
+            "bounded_sigma": self.bounded_sigma,
+            "standardize_z": self.standardize_z,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("encoder", "decoder", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="tfgm")
+class ALI(GibbsNet):
+    """Adversarially learned inference: GibbsNet with a one-step unclamped chain (train_steps = 1)."""
+
+    def __init__(self, encoder, decoder, discriminator, train_steps=1, **kwargs):
+        if int(train_steps) != 1:
+            raise ValueError(f"ALI trains with train_steps=1 (use GibbsNet for longer chains), got {train_steps}")
+        super().__init__(encoder, decoder, discriminator, train_steps=1, **kwargs)
