@@ -19,7 +19,8 @@ class GibbsConfig(CommonConfig):
 
     batch_size: int = dataclasses.field(default=64, metadata={"help": "global batch size"})
     latent_dim: int = dataclasses.field(default=256, metadata={"help": "latent dimension"})
-    train_steps: int = dataclasses.field(default=3, metadata={"help": "GibbsNet's unclamped chain length N in training"})
+    train_steps: int = dataclasses.field(default=3, metadata={
+        "help": "GibbsNet's unclamped chain length N in training"})
     loss: str = dataclasses.field(default="bgan", metadata={"help": "bgan | ls_multihead"})
     heads: int = dataclasses.field(default=1, metadata={"help": "discriminator heads (ls_multihead averages them)"})
     log_z_ema: bool = dataclasses.field(default=False, metadata={"help": "BGAN target log Z as an EMA (γ 0.995)"})
@@ -69,7 +70,8 @@ def _load(cfg, spec):
         if "label" not in ds.element_spec:
             from tfgm.data import DataError
 
-            raise DataError(f"{spec.recipe} needs labels (latent probe, scoring classifier); --data {cfg.data} has none")
+            raise DataError(f"{spec.recipe} needs labels (latent probe, scoring classifier); "
+                            f"--data {cfg.data} has none")
         if spec.classes:
             import tensorflow as tf
 
@@ -220,7 +222,8 @@ def _scores(cfg, model, classifier, test, real_features):
         samples.append(np.asarray(model.sample(n, steps=cfg.chain_steps, seed=[cfg.seed, i + 1])))
     for batch in test:
         images = np.asarray(batch["image"])
-        inpaintings.append(np.asarray(model.inpaint(images, _right_half(images), steps=cfg.chain_steps, seed=cfg.seed)))
+        inpaintings.append(np.asarray(model.inpaint(images, _right_half(images), steps=cfg.chain_steps,
+                                                    seed=cfg.seed)))
     out = {}
     for key, images in (("samples", np.concatenate(samples)), ("inpainting", np.concatenate(inpaintings))):
         feats, logits = features.predict(images, batch_size=256, verbose=0)
@@ -265,7 +268,8 @@ def main(spec, config_cls, description, argv=None):
     try:
         pairs = lambda ds: ds.map(lambda d: (d["image"], d["label"]))  # noqa: E731
         classifier = _train(run, strat, "score_classifier", lambda: _score_classifier(spec, num_classes),
-                            dict(x=pairs(train), validation_data=pairs(test), epochs=cfg.epochs or cfg.classifier_epochs))
+                            dict(x=pairs(train), validation_data=pairs(test),
+                                 epochs=cfg.epochs or cfg.classifier_epochs))
         models = {name: _train(run, strat, name, _builder(cfg, spec, name), dict(x=train, epochs=epochs))
                   for name in ("ali", "gibbsnet")}
     except TrainingDiverged as exc:

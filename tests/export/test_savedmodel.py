@@ -117,3 +117,20 @@ def test_failed_write_leaves_no_version_keeps_the_previous_one_and_a_rewrite_rep
     assert result["replaced_existing_version"] and os.listdir(base) == ["1"]
     served = tf.saved_model.load(os.path.join(base, "1")).signatures["decode"]
     np.testing.assert_allclose(served(z=z)["images"], second.decode(z), atol=1e-6)
+
+
+def test_saved_model_cli_lists_the_signatures(exported):
+    """The command README gives: `saved_model_cli show --dir ... --all`."""
+    import shutil
+    import subprocess
+    import sys
+
+    cli = shutil.which("saved_model_cli") or os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    path = os.path.join(exported[0], "export", "savedmodel", "discreg_vae", "1")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    shown = subprocess.run([cli, "show", "--dir", path, "--all"], capture_output=True, text=True, env=env,
+                           timeout=180)
+    assert shown.returncode == 0, shown.stderr
+    for name in ENDPOINTS:
+        assert f"signature_def['{name}']" in shown.stdout
+    assert "inputs['seed']" in shown.stdout and "outputs['images']" in shown.stdout

@@ -3,6 +3,7 @@
 from tfgm.models.discreg_vae import DiscRegVAE
 from tfgm.models.fortified import FortifiedClassifier
 from tfgm.models.fortify import fortify
+from tfgm.models.gibbsnet import ALI, GibbsNet
 from tfgm.models.vae import VAE
 
-__all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify"]
+__all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify", "ALI", "GibbsNet"]

@@ -1,0 +1,42 @@
+"""fortified_cifar10 end to end on built-in objects (ResNet-8 via --resnet-units 1), plus an npz run."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from recipes import fortified_cifar10
+
+TINY = ["--quick", "--train-examples", "128", "--validation-examples", "64", "--eval-examples", "64",
+        "--epochs", "1", "--batch-size", "64", "--pgd-steps", "3", "--sweep-eps", "0", "0.03", "1",
+        "--sweep-examples", "32"]
+
+
+def test_quick_run_trains_both_resnets_and_writes_a_complete_run_directory(tmp_path):
+    status = fortified_cifar10.main(TINY + ["--out", str(tmp_path), "--name", "t"])
+    run = tmp_path / "fortified_cifar10" / "t"
+    assert status == 0
+    config = json.load(open(run / "config.json"))
+    assert config["data"] == "builtin_objects" and config["resnet_units"] == 1 and config["dae_activation"] == "tanh"
+    metrics = json.load(open(run / "metrics.json"))
+    assert [r["row"] for r in metrics["table"]] == ["clean", "fgsm@0.03", "fgsm@0.3", "pgd@0.03"]
+    assert metrics["table"][1]["thesis_reference_percent"]["source"] == "table 2.4"
+    assert metrics["protocol"]["reconstruction_loss"]["library_lambda_rec"] == pytest.approx(1 / 64)
+    assert metrics["eps_sweep"]["eps"] == [0.0, 0.03, 1.0]
+    assert {"eps_sweep.png", "detection_histogram.png", "detection_roc.png"} <= set(os.listdir(run / "images"))
+    assert json.load(open(run / "export" / "export_report.json"))["passed"]
+
+
+def test_npz_data_with_the_wrong_image_size_is_resized(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x=rng.integers(0, 256, (300, 16, 16, 3), dtype=np.uint8),
+             y=np.arange(300) % 10)
+    status = fortified_cifar10.main(["--data", "npz", "--data-path", str(tmp_path / "d.npz"), "--resnet-units", "1",
+                                     "--epochs", "1", "--batch-size", "64", "--pgd-steps", "1", "--sweep-eps", "0",
+                                     "--sweep-examples", "16", "--fgsm-eps", "0.03", "--no-export",
+                                     "--out", str(tmp_path / "runs"), "--name", "n"])
+    assert status == 0
+    metrics = json.load(open(tmp_path / "runs" / "fortified_cifar10" / "n" / "metrics.json"))
+    assert metrics["data"] == "npz" and metrics["num_classes"] == 10
+    assert metrics["accuracy"]["fortified"]["num_examples"] == 30

@@ -1,0 +1,88 @@
+"""fortified_mnist end to end on built-in digits, shrunk through its flags (paper CNN), plus its failures."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from recipes import fortified_mnist
+
+TINY = ["--quick", "--train-examples", "256", "--validation-examples", "64", "--eval-examples", "214",
+        "--epochs", "1", "--batch-size", "64", "--pgd-steps", "3", "--sweep-eps", "0", "0.3", "1",
+        "--sweep-examples", "32", "--blackbox-rounds", "2", "--blackbox-epochs", "1"]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    status = fortified_mnist.main(TINY + ["--out", str(out), "--name", "t"])
+    return status, os.path.join(out, "fortified_mnist", "t")
+
+
+def test_quick_run_writes_table_detection_masking_sweep_and_exports(quick_run):
+    status, run = quick_run
+    assert status == 0
+    config = json.load(open(os.path.join(run, "config.json")))
+    assert config["data"] == "builtin_digits" and config["attack"] == "fgsm" and config["blackbox"] is True
+    metrics = json.load(open(os.path.join(run, "metrics.json")))
+    assert metrics["train_attack"] == {"name": "fgsm", "eps": 0.3}
+    rows = {r["row"]: r for r in metrics["table"]}
+    assert list(rows) == ["clean", "fgsm@0.3", "pgd@0.1", "pgd@0.3", "blackbox_fgsm@0.3"]
+    for r in rows.values():
+        assert 0.0 <= r["adversarial_training"] <= 1.0 and 0.0 <= r["fortified"] <= 1.0
+    assert rows["fgsm@0.3"]["thesis_reference_percent"] == {"adversarial_training": 96.36, "fortified": 97.97,
+                                                            "source": "table 2.1"}
+    assert rows["clean"]["thesis_reference_percent"] is None
+    assert "NOT measured" in metrics["thesis_reference"]["note"]
+    assert metrics["accuracy"]["fortified"]["num_examples"] == 214 - 150
+    detection = metrics["detection"]
+    assert detection["false_alarm_rate_target"] == 0.05 and detection["calibration_examples"] == 64
+    assert set(detection["attacks"]) == set(rows) - {"clean"}
+    for d in detection["attacks"].values():
+        assert 0.0 <= d["auroc"] <= 1.0 and d["error_ratio"] > 0
+    for report in metrics["gradient_masking"].values():
+        assert len(report["lines"]) == 3 and report["checks"]["whitebox_vs_blackbox"]["passed"] is not None
+    sweep = metrics["eps_sweep"]
+    assert sweep["eps"] == [0.0, 0.3, 1.0] and len(sweep["fortified"]["pgd"]) == 3
+    assert metrics["protocol"]["reconstruction_loss"]["library_lambda_rec"] == pytest.approx(1 / 128)
+    for png in ("eps_sweep.png", "detection_histogram.png", "detection_roc.png", "adversarial_examples.png"):
+        assert os.path.getsize(os.path.join(run, "images", png)) > 1000
+    report = json.load(open(os.path.join(run, "export", "export_report.json")))
+    assert report["passed"] and set(report["models"]) == {"adversarial_training", "fortified"}
+    for name in ("adversarial_training", "fortified"):
+        assert os.path.isfile(os.path.join(run, "export", "savedmodel", name, "1", "saved_model.pb"))
+        assert os.path.isfile(os.path.join(run, "export", "onnx", f"{name}_classify.onnx"))
+
+
+def test_saved_models_carry_the_threshold_and_the_baseline_is_the_undefended_cnn(quick_run):
+    _, run = quick_run
+    metrics = json.load(open(os.path.join(run, "metrics.json")))
+    fortified = keras.saving.load_model(os.path.join(run, "models", "fortified.keras"))
+    assert fortified.threshold == pytest.approx(metrics["detection"]["threshold"])
+    baseline = keras.saving.load_model(os.path.join(run, "models", "adversarial_training.keras"))
+    slot = baseline.network.get_layer("fortified_flatten")
+    assert not slot.trainable and baseline.lambda_rec == 0.0
+    np.testing.assert_array_equal(slot.kernel.numpy(), np.eye(128, dtype="float32"))
+    x = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
+    assert np.all(baseline.predict_with_score(x)[1] == 0.0)
+
+
+def test_missing_dataset_stops_before_a_run_directory_exists(tmp_path, capsys):
+    status = fortified_mnist.main(["--data", "npz", "--data-path", str(tmp_path / "none.npz"),
+                                   "--out", str(tmp_path / "runs")])
+    assert status == 2
+    assert "none.npz does not exist" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "runs")
+    assert fortified_mnist.main(["--attack", "cw", "--out", str(tmp_path / "runs")]) == 2
+    assert "--attack must be fgsm or pgd" in capsys.readouterr().err
+
+
+def test_help_lists_the_flags(capsys):
+    with pytest.raises(SystemExit):
+        fortified_mnist.main(["--help"])
+    text = capsys.readouterr().out
+    for flag in ("--quick", "--attack", "--eps", "--fgsm-eps", "--pgd-eps", "--pgd-steps", "--false-alarm-rate",
+                 "--no-blackbox", "--sweep-eps", "--lambda-rec", "--rec-reduction", "--data-path", "--resume"):
+        assert flag in text
