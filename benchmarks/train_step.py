@@ -1,12 +1,16 @@
-"""Train-step throughput of tfgm models, with and without XLA, against the machine's fp32 matmul peak.
+"""Throughput of tfgm's train steps, attacks and sampling chains, with and without XLA, against the machine's
+fp32 matmul peak.
 
     python benchmarks/train_step.py discreg --batch-size 100
-    python benchmarks/train_step.py vae --batch-size 100 --steps 20 --repeats 5
+    python benchmarks/train_step.py fortified_mnist_pgd --batch-size 128
+    python benchmarks/train_step.py all
 
-One line per configuration, ending in `images_per_s=<median over repeats>`. FLOPs per step come from
-TensorFlow's graph profiler on the traced train step (convolutions, matmuls and their gradients), so
-`gflops_per_s` is achieved arithmetic, and `pct_of_peak` compares it with a large fp32 matmul timed in
-the same process. Numbers, not pass/fail: they depend on the machine and what else runs on it.
+One line per configuration, ending in `images_per_s=<median over repeats>` (for chains: image·steps per
+second). FLOPs per call come from TensorFlow's graph profiler on the traced function (convolutions, matmuls
+and their gradients; it counts a while-loop body once, so attacks and chains multiply the profile of one
+iteration by their iteration count), so `gflops_per_s` is achieved arithmetic and `pct_of_peak` compares it with a large
+fp32 matmul chain timed in the same process. Numbers, not pass/fail: they depend on the machine and on
+what else runs on it.
 """
 
 import argparse
@@ -14,32 +18,129 @@ import os
 import statistics
 import sys
 import time
+import warnings
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # grappler's benign "remapper failed" lines included
+warnings.filterwarnings("ignore")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras  # noqa: E402
-from tfgm.models import DiscRegVAE, VAE  # noqa: E402
-from tfgm.nets import discgen  # noqa: E402
+
+tf.get_logger().setLevel("ERROR")
 
 
-def build(name, jit):
-    """The paper's CelebA 64×64 architecture (METHODS.md §1)."""
-    encoder, decoder = discgen.celeba_encoder(), discgen.celeba_decoder()
-    if name == "vae":
-        model = VAE(encoder, decoder)
-    else:
-        model = DiscRegVAE(encoder, decoder, discgen.feature_extractor(discgen.celeba_classifier()))
-    model.compile(keras.optimizers.Adam(0.002), jit_compile=jit)
+def _images(batch, shape, seed=0):
+    return tf.constant(np.random.default_rng(seed).random((batch,) + shape, dtype=np.float32))
+
+
+def _train_step(model, batch):
+    return lambda: model.train_step(batch)
+
+
+
+
+def discreg(batch_size):
+    """DiscRegVAE train step, paper CelebA 64×64 architecture (METHODS.md §1)."""
+    from tfgm.models import DiscRegVAE
+    from tfgm.nets import discgen
+
+    model = DiscRegVAE(discgen.celeba_encoder(), discgen.celeba_decoder(),
+                       discgen.feature_extractor(discgen.celeba_classifier()))
+    model.compile(keras.optimizers.Adam(0.002))
+    return _train_step(model, {"image": _images(batch_size, (64, 64, 3))}), batch_size, None
+
+
+def vae(batch_size):
+    """Plain VAE train step, same architecture."""
+    from tfgm.models import VAE
+    from tfgm.nets import discgen
+
+    model = VAE(discgen.celeba_encoder(), discgen.celeba_decoder())
+    model.compile(keras.optimizers.Adam(0.002))
+    return _train_step(model, {"image": _images(batch_size, (64, 64, 3))}), batch_size, None
+
+
+def _fortified_mnist(attack):
+    from tfgm.models import FortifiedClassifier, fortify
+    from tfgm.nets import fortified_nets
+
+    net = fortified_nets.mnist_cnn()
+    model = fortify(net, layers=[fortified_nets.FORTIFY_AT["mnist_cnn"]], attack=attack)
+    model.compile(keras.optimizers.Adam(1e-3))
+    assert isinstance(model, FortifiedClassifier)
     return model
 
 
+def _mnist_batch(batch_size):
+    labels = tf.constant(np.arange(batch_size) % 10, tf.int32)
+    return {"image": _images(batch_size, (28, 28, 1)), "label": labels}
+
+
+def fortified_mnist_fgsm(batch_size):
+    """Fortified MNIST CNN adversarial-training step, FGSM ε = 0.3 (METHODS.md §2)."""
+    return _train_step(_fortified_mnist({"name": "fgsm", "eps": 0.3}), _mnist_batch(batch_size)), batch_size, None
+
+
+def fortified_mnist_pgd(batch_size):
+    """Fortified MNIST CNN adversarial-training step, PGD-40 ε = 0.1, step 0.01."""
+    from tfgm.attacks import _common
+
+    model, batch = _fortified_mnist("pgd"), _mnist_batch(batch_size)
+    with_attack = graph_flops(tf.function(_train_step(_fortified_mnist(None), batch)))
+    attack_step = graph_flops(tf.function(lambda: _common.loss_and_gradient(model.network, batch["image"],
+                                                                            batch["label"])))
+    flops = with_attack + 41 * attack_step if with_attack and attack_step else None
+    return _train_step(model, batch), batch_size, flops
+
+
+def pgd40_mnist(batch_size):
+    """PGD-40 attack (ε 0.1, step 0.01, random start) on the MNIST CNN."""
+    from tfgm.attacks import pgd
+    from tfgm.nets import fortified_nets
+
+    from tfgm.attacks import _common
+
+    net = fortified_nets.mnist_cnn()
+    batch = _mnist_batch(batch_size)
+    step = graph_flops(tf.function(lambda: _common.loss_and_gradient(net, batch["image"], batch["label"])))
+    return ((lambda: pgd(net, batch["image"], batch["label"], eps=0.1, step_size=0.01, steps=40, seed=0)),
+            batch_size, 41 * step if step else None)
+
+
+def _gibbsnet(train_steps=3):
+    from tfgm.models import GibbsNet
+    from tfgm.nets import ali_nets
+
+    model = GibbsNet(*ali_nets.svhn_ali(), train_steps=train_steps)
+    model.compile(d_optimizer=keras.optimizers.Adam(1e-4, 0.5), g_optimizer=keras.optimizers.Adam(1e-4, 0.5))
+    return model
+
+
+def gibbsnet_svhn(batch_size):
+    """GibbsNet train step, ALI's SVHN architecture, N = 3 (METHODS.md §3)."""
+    return _train_step(_gibbsnet(), {"image": _images(batch_size, (32, 32, 3))}), batch_size, None
+
+
+def gibbsnet_chain(batch_size, steps=20):
+    """GibbsNet sampling chain from noise, 20 steps: counts image·steps."""
+    model = _gibbsnet()
+    z = tf.random.normal([batch_size, model.latent_dim])
+    transition = graph_flops(tf.function(lambda: model.encode(model.decode(z))))
+    return (lambda: model.sample(batch_size, steps=steps, seed=0)), batch_size * steps, (
+        steps * transition if transition else None)
+
+
+BENCHMARKS = {f.__name__: f for f in (discreg, vae, fortified_mnist_fgsm, fortified_mnist_pgd, pgd40_mnist,
+                                      gibbsnet_svhn, gibbsnet_chain)}
+DEFAULT_BATCH = {"discreg": 100, "vae": 100, "fortified_mnist_fgsm": 128, "fortified_mnist_pgd": 128,
+                 "pgd40_mnist": 128, "gibbsnet_svhn": 64, "gibbsnet_chain": 64}
+
+
 def matmul_peak_gflops(n=2048, repeats=5):
-    """Best of `repeats` timings of an n×n fp32 matmul chain, in GFLOP/s."""
-    a = tf.random.normal([n, n])
-    b = tf.random.normal([n, n])
+    """Best of `repeats` timings of a chain of ten n×n fp32 matmuls, in GFLOP/s."""
+    a, b = tf.random.normal([n, n]), tf.random.normal([n, n])
 
     @tf.function
     def chain(x):
@@ -56,55 +157,85 @@ def matmul_peak_gflops(n=2048, repeats=5):
     return best
 
 
-def step_flops(model, batch):
-    """Floating-point operations of one train step, from the graph profiler (None if unavailable)."""
-    fn = tf.function(model.train_step)
-    graph = fn.get_concrete_function(batch).graph
-    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
-    options["output"] = "none"
-    try:
-        return tf.compat.v1.profiler.profile(graph, options=options).total_float_ops
-    except Exception:  # the profiler is best-effort; throughput stands without it
-        return None
+def _conv_flops(op):
+    """Conv2D, and the two gradients (Keras' Conv2DTranspose runs as Conv2DBackpropInput): one multiply-add
+    per output position of the forward conv, per kernel tap and input channel."""
+    if op.type == "Conv2D":
+        out, kernel = op.outputs[0].shape, op.inputs[1].shape
+    elif op.type == "Conv2DBackpropInput":
+        out, kernel = op.inputs[2].shape, op.inputs[1].shape
+    else:
+        out = op.inputs[2].shape
+        kernel = tf.get_static_value(op.inputs[1])
+        kernel = kernel if kernel is not None else op.outputs[0].shape
+    return 2 * np.prod(out) * kernel[0] * kernel[1] * kernel[2]
 
 
-def measure(model, batch, steps, repeats):
-    """Median images/s over `repeats` runs of `steps` train steps (after a warm-up run)."""
-    data = tf.data.Dataset.from_tensors(batch).repeat()
-    model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)
-    rates = []
+def graph_flops(fn):
+    """Multiply-add FLOPs (×2) of the convolutions and matmuls of one call of the tf.function `fn`, from its
+    traced graph's static shapes. (TensorFlow's own profiler overcounts strided-conv gradients: 9.3 instead
+    of 5.7 GFLOP for a 6×6 stride-2 conv forward+backward.) A while-loop body is not entered: loops pass
+    their own count. Returns None when a shape is unknown."""
+    total = 0
+    for op in fn.get_concrete_function().graph.get_operations():
+        try:
+            if op.type in ("Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"):
+                total += _conv_flops(op)
+            elif op.type in ("MatMul", "BatchMatMulV2", "BatchMatMulV3"):
+                a, out = op.inputs[0].shape, op.outputs[0].shape
+                inner = a[-2] if op.get_attr("transpose_a" if op.type == "MatMul" else "adj_x") else a[-1]
+                total += 2 * np.prod(out) * inner
+        except TypeError:  # an unknown dimension
+            return None
+    return int(total)
+
+
+def measure(fn, calls, repeats):
+    """Median seconds per call over `repeats` runs of `calls` calls, after two warm-up calls."""
+    for _ in range(2):
+        tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, fn())
+    times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
-        rates.append(steps * int(batch["image"].shape[0]) / (time.perf_counter() - start))
-    return statistics.median(rates), rates
+        for _ in range(calls):
+            out = fn()
+        tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, out)
+        times.append((time.perf_counter() - start) / calls)
+    return statistics.median(times), times
+
+
+def run_one(name, batch_size, jit, calls, repeats, peak):
+    keras.utils.set_random_seed(0)
+    body, items, flops = BENCHMARKS[name](batch_size)
+    fn = tf.function(body, jit_compile=jit)
+    flops = flops or graph_flops(fn)
+    seconds, times = measure(fn, calls, repeats)
+    rate = items / seconds
+    gflops = flops / seconds / 1e9 if flops else float("nan")
+    print(f"bench={name} batch={batch_size} xla={'on' if jit else 'off'} "
+          f"gflop_per_call={flops / 1e9 if flops else float('nan'):.2f} gflops_per_s={gflops:.1f} "
+          f"pct_of_peak={100 * gflops / peak:.1f} runs={'/'.join(f'{items / t:.1f}' for t in times)} "
+          f"images_per_s={rate:.1f}")
+    sys.stdout.flush()
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", choices=["discreg", "vae"])
-    parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--steps", type=int, default=10, help="train steps per timed run")
+    parser.add_argument("bench", choices=sorted(BENCHMARKS) + ["all"])
+    parser.add_argument("--batch-size", type=int, default=0, help="default: the paper's batch for each benchmark")
+    parser.add_argument("--steps", type=int, default=5, help="calls per timed run")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs; the median is reported")
     parser.add_argument("--xla", choices=["both", "on", "off"], default="both")
     args = parser.parse_args(argv)
 
-    rng = np.random.default_rng(0)
-    batch = {"image": tf.constant(rng.random((args.batch_size, 64, 64, 3), dtype=np.float32))}
     peak = matmul_peak_gflops()
-    print(f"machine: {os.cpu_count()} CPUs, fp32 matmul peak {peak:.1f} GFLOP/s (2048² chain, best of 5)")
+    print(f"machine: {os.cpu_count()} CPUs, fp32 matmul peak {peak:.1f} GFLOP/s (2048² chain, best of 5), "
+          f"load average {os.getloadavg()[0]:.2f}")
+    names = sorted(BENCHMARKS) if args.bench == "all" else [args.bench]
     modes = {"both": (False, True), "on": (True,), "off": (False,)}[args.xla]
-    for jit in modes:
-        keras.utils.set_random_seed(0)
-        model = build(args.model, jit)
-        flops = step_flops(model, batch)
-        median, rates = measure(model, batch, args.steps, args.repeats)
-        gflops = flops * median / args.batch_size / 1e9 if flops else float("nan")
-        print(f"model={args.model} batch={args.batch_size} xla={'on' if jit else 'off'} "
-              f"step_gflop={flops / 1e9 if flops else float('nan'):.1f} gflops_per_s={gflops:.1f} "
-              f"pct_of_peak={100 * gflops / peak:.1f} runs={'/'.join(f'{r:.1f}' for r in rates)} "
-              f"images_per_s={median:.1f}")
-        sys.stdout.flush()
+    for name in names:
+        for jit in modes:
+            run_one(name, args.batch_size or DEFAULT_BATCH[name], jit, args.steps, args.repeats, peak)
 
 
 if __name__ == "__main__":

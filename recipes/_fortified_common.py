@@ -63,7 +63,8 @@ class FortifiedConfig(CommonConfig):
                                                      metadata={"help": "ε grid of the sweep (fig. 2.5)"})
     sweep_examples: int = dataclasses.field(default=1000, metadata={
         "help": "test examples of the ε-sweep and gradient-masking checks"})
-    train_examples: int = dataclasses.field(default=0, metadata={"help": "use only this many training examples (0: all)"})
+    train_examples: int = dataclasses.field(default=0, metadata={
+        "help": "use only this many training examples (0: all)"})
     validation_examples: int = dataclasses.field(default=0, metadata={
         "help": "validation examples (threshold calibration, monitoring; 0: all)"})
     eval_examples: int = dataclasses.field(default=0, metadata={"help": "test examples of the table (0: all)"})
@@ -72,7 +73,8 @@ class FortifiedConfig(CommonConfig):
     def quick_overrides():
         """--quick: built-in images, a small budget; proves the whole path in minutes on a 2-core CPU."""
         return {"train_examples": 3000, "validation_examples": 500, "eval_examples": 500, "train_epochs": 3,
-                "sweep_examples": 200, "blackbox_epochs": 3, "blackbox_rounds": 4, "sweep_eps": (0.0, 0.1, 0.3, 0.6, 1.0)}
+                "sweep_examples": 200, "blackbox_epochs": 3, "blackbox_rounds": 4,
+                "sweep_eps": (0.0, 0.1, 0.3, 0.6, 1.0)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,12 +124,10 @@ def check_config(cfg):
 # ----------------------------------------------------------------------------------------------- data
 
 
-def load_arrays(dataset, limit=0, batch=1000):
-    """(images, labels) numpy arrays of an unbatched dict dataset (the first `limit`, 0 = all)."""
+def load_arrays(dataset, batch=1000):
+    """(images, labels) numpy arrays of an unbatched dict dataset."""
     import numpy as np
 
-    if limit:
-        dataset = dataset.take(limit)
     xs, ys = [], []
     for b in dataset.batch(batch):
         xs.append(b["image"].numpy())
@@ -152,6 +152,9 @@ def load_image_data(cfg, spec):
         raise DataError(f"{spec.recipe} trains a classifier and --data {cfg.data} has no class labels: give an "
                         "npz whose y is N integer labels")
     validation, test = load_arrays(splits["validation"]), load_arrays(splits["test"])
+    if getattr(cfg, "blackbox", False) and len(test[0]) <= cfg.blackbox_holdout:
+        raise DataError(f"--blackbox holds out the first {cfg.blackbox_holdout} test examples and needs more than "
+                        f"that; the test split has {len(test[0])} (raise --eval-examples or use --no-blackbox)")
     num_classes = int(max(validation[1].max(), test[1].max())) + 1
     if min(validation[1].min(), test[1].min()) < 0 or num_classes < 2:
         raise DataError(f"--data {cfg.data}: labels must be integers 0..K-1 with K >= 2")
@@ -165,6 +168,7 @@ def array_batches(x, y, batch_size):
 
 
 def dict_dataset(x, y, batch_size):
+    """Batched {"image", "label"} tf.data from arrays (in order)."""
     import tensorflow as tf
 
     return tf.data.Dataset.from_tensor_slices({"image": x, "label": y}).batch(batch_size)
@@ -193,9 +197,10 @@ def train_stage(run, strat, name, build, train, validation, epochs):
         print(f"[{name}] resuming after epoch {initial_epoch}")
     print(f"[{name}] training {epochs} epochs")
     callbacks = [checkpoint, NaNGuard(checkpoint), keras.callbacks.TensorBoard(os.path.join(run.logs_dir, name))]
-    warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
-    model.fit(train, validation_data=validation, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
-              verbose=1 if sys.stdout.isatty() else 2)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
+        model.fit(train, validation_data=validation, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+                  verbose=1 if sys.stdout.isatty() else 2)
     run.save_model(model, name)
     return model
 
@@ -271,16 +276,21 @@ class ScoreRecorder:
         return np.concatenate(self.scores)
 
 
-def table_attacks(cfg, eps, substitutes=None):
-    """{row name: attack callable} of the thesis-style table (white-box FGSM/PGD, black-box if given)."""
+def table_attacks(cfg, eps, blackbox=None):
+    """{row name: attack callable} of the thesis-style table: white-box FGSM/PGD at the table's ε plus the
+    training attack at its ε, then the black-box attack if given."""
     from tfgm.attacks import fgsm, pgd
 
-    attacks = {f"fgsm@{e:g}": functools.partial(fgsm, eps=e) for e in cfg.fgsm_eps}
-    for e in cfg.pgd_eps:
+    fgsm_eps, pgd_eps = list(dict.fromkeys(cfg.fgsm_eps)), list(dict.fromkeys(cfg.pgd_eps))
+    for attack, grid in (("fgsm", fgsm_eps), ("pgd", pgd_eps)):
+        if cfg.attack == attack and eps not in grid:
+            grid.append(eps)
+    attacks = {f"fgsm@{e:g}": functools.partial(fgsm, eps=e) for e in fgsm_eps}
+    for e in pgd_eps:
         attacks[f"pgd@{e:g}"] = functools.partial(pgd, eps=e, step_size=cfg.pgd_step_size, steps=cfg.pgd_steps,
                                                   restarts=cfg.pgd_restarts, seed=cfg.seed)
-    if substitutes is not None:
-        attacks[f"blackbox_fgsm@{eps:g}"] = substitutes
+    if blackbox is not None:
+        attacks[f"blackbox_fgsm@{eps:g}"] = blackbox
     return attacks
 
 
@@ -302,8 +312,6 @@ def blackbox_attack(cfg, spec, model, holdout, num_classes, eps):
 
 def evaluate(cfg, spec, models, data, num_classes, eps):
     """Table accuracies, detection scores, black-box, gradient-masking reports and the ε-sweep."""
-    import numpy as np
-
     from tfgm import metrics
     from tfgm.attacks import fgsm
 
@@ -311,9 +319,8 @@ def evaluate(cfg, spec, models, data, num_classes, eps):
     x_test, y_test = data["test"]
     holdout = None
     if cfg.blackbox:
-        if len(x_test) <= cfg.blackbox_holdout:
-            raise ValueError(f"--blackbox needs more than {cfg.blackbox_holdout} test examples, got {len(x_test)}")
-        holdout, x_test, y_test = x_test[:cfg.blackbox_holdout], x_test[cfg.blackbox_holdout:], y_test[cfg.blackbox_holdout:]
+        cut = cfg.blackbox_holdout
+        holdout, x_test, y_test = x_test[:cut], x_test[cut:], y_test[cut:]
     batches = array_batches(x_test, y_test, cfg.batch_size)
     scorer = lambda adv: fortified.predict_with_score(adv, batch_size=cfg.batch_size)[1]  # noqa: E731
     out = {"accuracy": {}, "recorders": {}, "masking": {}, "sweep": {"eps": sorted(set(cfg.sweep_eps) | {eps})}}
@@ -449,11 +456,13 @@ def save_adversarial_grid(path, clean, recorders):
 
 
 def row_label(row):
+    """"fgsm@0.3" → "FGSM ε=0.3"."""
     kind, eps = row.rsplit("@", 1)
     return {"clean": "clean", "fgsm": "FGSM", "pgd": "PGD", "blackbox_fgsm": "black-box FGSM"}[kind] + f" ε={eps}"
 
 
 def thesis_for(spec, row):
+    """(adv. training %, fortified %, source) the thesis reports for a table row, or None."""
     kind, _, eps = row.partition("@")
     return spec.thesis.get((kind, float(eps))) if eps else None
 
@@ -471,6 +480,7 @@ def table_rows(spec, accuracy):
 
 
 def thesis_reference(spec, cfg, eps):
+    """The thesis' numbers for this dataset, labeled as a reference (metrics.json "thesis_reference")."""
     return {
         "note": "numbers reported in the thesis (Lamb, ch. 2), NOT measured in this run; percent test accuracy. "
                 "Each comes from models adversarially trained with that row's attack and ε on the full dataset; "
@@ -565,8 +575,7 @@ def run_image_recipe(config_cls, spec, description, argv=None):
     title = spec.recipe.replace("fortified_", "")
     images = [plot_sweep(os.path.join(run.images_dir, "eps_sweep.png"), results["sweep"], title)]
     detection_rows = results["recorders"][FORTIFIED]
-    images += plot_detection(run.images_dir, results["clean_scores"], detection_rows, threshold,
-                             main_row if main_row in detection_rows else next(iter(detection_rows)), title)
+    images += plot_detection(run.images_dir, results["clean_scores"], detection_rows, threshold, main_row, title)
     images.append(save_adversarial_grid(os.path.join(run.images_dir, "adversarial_examples.png"),
                                         results["first_clean"], detection_rows))
     rows = table_rows(spec, results["accuracy"])

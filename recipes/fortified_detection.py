@@ -40,11 +40,13 @@ class Config(CommonConfig):
     train_epochs: int = dataclasses.field(default=10, metadata={"help": "epochs of each model"})
     noise_stddev: float = dataclasses.field(default=0.1, metadata={"help": "σ of the DAE's training noise"})
     lambda_rec: float = dataclasses.field(default=1.0, metadata={"help": "weight of the clean reconstruction loss"})
-    lambda_adv: float = dataclasses.field(default=1.0, metadata={"help": "weight of the adversarial reconstruction loss"})
+    lambda_adv: float = dataclasses.field(default=1.0, metadata={
+        "help": "weight of the adversarial reconstruction loss"})
     rec_reduction: str = dataclasses.field(default="mean", metadata={
         "help": "L_rec per example: mean over the state's units (the release) or sum (the library's ‖·‖²)"})
     label_smoothing: float = dataclasses.field(default=0.1, metadata={"help": "ε of the smoothed labels"})
-    train_examples: int = dataclasses.field(default=0, metadata={"help": "use only this many training examples (0: all)"})
+    train_examples: int = dataclasses.field(default=0, metadata={
+        "help": "use only this many training examples (0: all)"})
     validation_examples: int = dataclasses.field(default=0, metadata={"help": "validation examples (0: all)"})
     eval_examples: int = dataclasses.field(default=0, metadata={"help": "test examples (0: all)"})
     export: bool = dataclasses.field(default=False, metadata={"help": "also export every model (SavedModel + ONNX)"})
