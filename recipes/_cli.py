@@ -17,7 +17,10 @@ class CommonConfig:
     name: str = dataclasses.field(default="", metadata={"help": "run name (default: a timestamp)"})
     epochs: int = dataclasses.field(default=0, metadata={"help": "override every training stage's epochs"})
     batch_size: int = dataclasses.field(default=0, metadata={"help": "global batch size (default: the paper's)"})
-    strategy: str = dataclasses.field(default="default", metadata={"help": "default | mirrored | multiworker | tpu"})
+    strategy: str = dataclasses.field(default="default", metadata={
+        "help": "default | mirrored | multiworker (reads TF_CONFIG; see python -m recipes.launch --help) | tpu"})
+    precision: str = dataclasses.field(default="float32", metadata={
+        "help": "float32 | mixed_float16 (with loss scaling) | mixed_bfloat16; exports stay float32"})
     seed: int = dataclasses.field(default=0, metadata={"help": "seed of weights, data order and noise"})
     resume: bool = dataclasses.field(default=False, metadata={"help": "continue the run --name where it stopped"})
     quick: bool = dataclasses.field(default=False, metadata={"help": "built-in data, a few steps: proves the path"})

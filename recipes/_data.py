@@ -13,10 +13,16 @@ def load_split(cfg, split, image_size=None, channels=None, num_examples=None, pa
 
 
 def batched(dataset, batch_size, shuffle_seed=None, drop_remainder=False):
-    """Shuffle (when a seed is given, over a 10k buffer), batch and prefetch."""
+    """Shuffle (when a seed is given, over a 10k buffer), batch and prefetch.
+
+    Multi-worker runs shard by data (``AutoShardPolicy.DATA``): every worker draws the same shuffled
+    batches (same seed) and keeps its slice of each, so a global batch is the one a single worker sees.
+    """
+    from tfgm.training import auto_shard_data
+
     if shuffle_seed is not None:
         dataset = dataset.shuffle(10_000, seed=shuffle_seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    return auto_shard_data(dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE))
 
 
 def first_images(dataset, n):

@@ -1,7 +1,11 @@
-"""Shared pieces of the GAN recipes: repeatable flags, variant settings, stage training, curves, export."""
+"""Shared pieces of the GAN recipes: repeatable flags, variant settings, stage training, curves, export, and
+the whole body of the image recipes (gan_mnist, gan_cifar10)."""
 
+import dataclasses
 import os
 import sys
+
+from recipes._cli import CommonConfig, parse_config
 
 REPEATABLE = ("--regularizer", "--variant")
 
@@ -65,11 +69,12 @@ def gan_settings(cfg, variant_name):
     }
 
 
-def describe(settings):
-    """One line: loss, regularizers, n_critic, SN."""
+def describe(settings, batch_norm=True):
+    """One line: loss, regularizers, n_critic, SN (and the critic's BN when `batch_norm`)."""
     regs = ", ".join(f"{k}={v}" if v is not None else k for k, v in settings["regularizers"].items()) or "none"
-    return (f"loss {settings['loss']}, regularizers {regs}, n_critic {settings['n_critic']}, "
-            f"SN {'on' if settings['spectral_norm'] else 'off'}, critic BN {'on' if settings['critic_batch_norm'] else 'off'}")
+    text = (f"loss {settings['loss']}, regularizers {regs}, n_critic {settings['n_critic']}, "
+            f"SN {'on' if settings['spectral_norm'] else 'off'}")
+    return text + (f", critic BN {'on' if settings['critic_batch_norm'] else 'off'}" if batch_norm else "")
 
 
 def train_stage(run, strategy, name, build, fit_kwargs, callbacks=()):
@@ -160,3 +165,254 @@ def export_models(run, models):
     ok = bool(report["passed"])
     print(f"export: {'ok' if ok else 'FAILED'} → {os.path.join(run.export_dir, 'export_report.json')}")
     return 0 if ok else 2
+
+
+FID_NETWORKS = ("classifier", "inception_v3", "inception2015", "none")
+
+
+@dataclasses.dataclass
+class ImageConfig(CommonConfig):
+    """Flags of the image GAN recipes (gan_mnist, gan_cifar10); each recipe sets its data and budget."""
+
+    variant: str = dataclasses.field(default="dcgan", metadata={
+        "help": "dcgan | wgan | wgan_gp | sngan | roth | instance_noise | jacobian_clamping (paper defaults)"})
+    loss: str = dataclasses.field(default="", metadata={
+        "help": "override the variant's loss: minimax | nonsaturating | wasserstein | least_squares | hinge | bgan"})
+    regularizer: tuple[str, ...] = dataclasses.field(default=(), metadata={
+        "help": "name or name=value added to the variant's, repeatable (gradient_penalty, weight_clipping, roth, "
+                "r1, instance_noise, jacobian_clamping); 'none' drops the variant's"})
+    sn: bool = dataclasses.field(default=False, metadata={"help": "spectral normalization in the discriminator"})
+    n_critic: int = dataclasses.field(default=0, metadata={"help": "critic steps per generator step (0: variant's)"})
+    learning_rate: float = dataclasses.field(default=0.0, metadata={"help": "both learning rates (0: variant's)"})
+    batch_size: int = dataclasses.field(default=64, metadata={"help": "batch of each critic and generator step"})
+    latent_dim: int = dataclasses.field(default=100, metadata={"help": "latent dimension"})
+    width: int = dataclasses.field(default=64, metadata={"help": "channels of G's last / D's first conv layer"})
+    gan_epochs: int = dataclasses.field(default=25, metadata={"help": "epochs (generator steps: examples / batch / n_critic each)"})
+    train_examples: int = dataclasses.field(default=0, metadata={"help": "training examples (0: all)"})
+    fid_network: str = dataclasses.field(default="classifier", metadata={
+        "help": "feature network of FID/IS/KID: classifier (trained here on the labels) | inception_v3 (Keras; "
+                "weights fetched on first use) | inception2015 (--inception-graph; comparable with papers) | none"})
+    inception_graph: str = dataclasses.field(default="", metadata={
+        "help": "classify_image_graph_def.pb of inception-2015-12-05.tgz, for --fid-network inception2015"})
+    fid_samples: int = dataclasses.field(default=10000, metadata={"help": "generated samples per FID/IS/KID"})
+    fid_real: int = dataclasses.field(default=10000, metadata={"help": "real test images for the statistics"})
+    fid_every: int = dataclasses.field(default=1, metadata={"help": "score every N epochs (and at the end)"})
+    classifier_epochs: int = dataclasses.field(default=5, metadata={"help": "epochs of the feature classifier"})
+    image_every: int = dataclasses.field(default=1, metadata={"help": "write sample grids every N epochs"})
+
+    @staticmethod
+    def quick_overrides():
+        return {"train_examples": 2000, "gan_epochs": 2, "width": 16, "latent_dim": 32, "fid_network": "classifier",
+                "fid_samples": 500, "fid_real": 500, "classifier_epochs": 2}
+
+    def stage_epochs(self, stage_default):
+        return self.epochs or stage_default
+
+
+@dataclasses.dataclass
+class Spec:
+    """What an image recipe fixes: its name and image shape."""
+
+    recipe: str
+    image_shape: tuple
+
+
+def _check_settings(cfg):
+    """The variant's settings with the flags applied, validated before anything is written."""
+    from tfgm.losses.gan import get_gan_loss
+    from tfgm.models.gan import canonical_regularizers
+
+    settings = gan_settings(cfg, cfg.variant)
+    get_gan_loss(settings["loss"])
+    canonical_regularizers(settings["regularizers"])
+    if cfg.fid_network not in FID_NETWORKS:
+        raise ValueError(f"--fid-network must be one of {', '.join(FID_NETWORKS)}, got {cfg.fid_network!r}")
+    if cfg.fid_network == "inception2015" and not os.path.isfile(cfg.inception_graph):
+        raise ValueError("--fid-network inception2015 needs --inception-graph PATH to classify_image_graph_def.pb "
+                         "(from inception-2015-12-05.tgz); or use --fid-network inception_v3 / classifier")
+    return settings
+
+
+def _load(cfg, spec):
+    from recipes._data import load_split
+    from tfgm.data import DataError
+
+    shape = spec.image_shape
+    train = load_split(cfg, "train", image_size=shape[:2], channels=shape[2], num_examples=cfg.train_examples)
+    test = load_split(cfg, "test", image_size=shape[:2], channels=shape[2], num_examples=cfg.fid_real)
+    if cfg.fid_network == "classifier" and "label" not in train.element_spec:
+        raise DataError(f"--fid-network classifier trains on labels and --data {cfg.data} has none; "
+                        "use --fid-network inception_v3 or inception2015")
+    return train.cache(), test.cache()
+
+
+def _count(dataset):
+    import tensorflow as tf
+
+    n = int(dataset.cardinality())
+    return n if n >= 0 else int(dataset.reduce(tf.constant(0, tf.int64), lambda c, _: c + 1))
+
+
+def _feature_network(cfg, spec, run, strategy, train, test):
+    """(FeatureNetwork or None, protocol notes) for --fid-network."""
+    from tfgm.metrics import evaluator
+
+    if cfg.fid_network == "none":
+        return None, {}
+    if cfg.fid_network == "inception_v3":
+        return evaluator.keras_inception_v3(), {}
+    if cfg.fid_network == "inception2015":
+        return evaluator.inception_2015_graph(cfg.inception_graph), {}
+    import keras
+    import numpy as np
+
+    from tfgm.nets import dcgan
+
+    num_classes = int(np.max([int(d["label"]) for d in train.take(5000)])) + 1
+    pairs = lambda ds: ds.map(lambda d: (d["image"], d["label"])).batch(128)  # noqa: E731
+
+    def build():
+        model = dcgan.classifier(spec.image_shape, num_classes, name="fid_classifier")
+        model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    classifier = train_stage(run, strategy, "fid_classifier", build,
+                             {"x": pairs(train.shuffle(10_000, seed=cfg.seed)), "validation_data": pairs(test),
+                              "epochs": cfg.classifier_epochs})
+    accuracy = float(classifier.evaluate(pairs(test), verbose=0, return_dict=True)["accuracy"])
+    label = (f"FD-{spec.recipe}-classifier (DCGAN-style CNN trained on {cfg.data} in this run, 'features' "
+             "layer; not Inception: not comparable with published FID/IS)")
+    return evaluator.keras_classifier(classifier, "features", label=label), {"classifier_test_accuracy": accuracy}
+
+
+def _score_callback(run, evaluator, cfg, history):
+    """Scores every `fid_every` epochs into `history` (list), metrics.json, logs/scores and images/scores.png."""
+    import keras
+    import tensorflow as tf
+
+    class Scores(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.writer = tf.summary.create_file_writer(os.path.join(run.logs_dir, "scores"))
+
+        def on_epoch_end(self, epoch, logs=None):
+            last = (self.params or {}).get("epochs") == epoch + 1
+            if (epoch + 1) % cfg.fid_every and not last:
+                return
+            scores = evaluator.evaluate(self.model, cfg.fid_samples, seed=cfg.seed)
+            history.append({"epoch": epoch + 1, "fid": scores["fid"], "kid": scores["kid"]["mean"],
+                            "inception_score": (scores["inception_score"] or {}).get("mean")})
+            run.write_metrics({"scores_over_training": history, "scores_protocol": _protocol(scores)})
+            with self.writer.as_default():
+                for key in ("fid", "kid", "inception_score"):
+                    if history[-1][key] is not None:
+                        tf.summary.scalar(key, history[-1][key], step=epoch + 1)
+            self.writer.flush()
+            series = {k: [(h["epoch"], h[k]) for h in history if h[k] is not None] for k in ("fid", "kid", "inception_score")}
+            plot_series(os.path.join(run.images_dir, "scores.png"), {k: v for k, v in series.items() if v},
+                        xlabel="epoch", title=scores["network"])
+            print(f"  epoch {epoch + 1}: FID {scores['fid']:.3f}, KID {scores['kid']['mean']:.4f}, "
+                  f"IS {history[-1]['inception_score'] or float('nan'):.3f}  [{scores['network'].split(' ')[0]}]")
+
+    return Scores()
+
+
+def _protocol(scores):
+    keys = ("network", "comparable_with_published", "feature_dim", "num_generated", "num_real", "resize")
+    return {k: scores[k] for k in keys}
+
+
+def _gan_builder(cfg, spec, settings, total_steps):
+    from tfgm.models.gan import GAN
+    from tfgm.nets import dcgan
+
+    def build():
+        generator = dcgan.generator(cfg.latent_dim, spec.image_shape, width=cfg.width)
+        discriminator = dcgan.discriminator(spec.image_shape, width=cfg.width,
+                                            batch_norm=settings["critic_batch_norm"],
+                                            spectral_norm=settings["spectral_norm"])
+        model = GAN(generator, discriminator, loss=settings["loss"], regularizers=settings["regularizers"],
+                    n_critic=settings["n_critic"], critic_batches="split", total_steps=total_steps, seed=cfg.seed,
+                    name="gan")
+        model.compile(*settings["make_optimizers"]())
+        return model
+
+    return build
+
+
+def summary_table(settings, final, extra):
+    lines = [f"variant {settings['variant']}: {describe(settings)}", "-" * 72]
+    if final is None:
+        lines.append("no scores (--fid-network none)")
+    else:
+        is_mean = (final["inception_score"] or {}).get("mean")
+        real_is = (final["inception_score_real"] or {}).get("mean")
+        lines += [f"{'FID':30s} {final['fid']:12.4f}",
+                  f"{'KID':30s} {final['kid']['mean']:12.5f} ± {final['kid']['std']:.5f}",
+                  f"{'Inception Score (samples)':30s} {is_mean if is_mean is not None else float('nan'):12.4f}",
+                  f"{'Inception Score (real images)':30s} {real_is if real_is is not None else float('nan'):12.4f}",
+                  f"network: {final['network']}",
+                  f"samples {final['num_generated']} generated vs {final['num_real']} real; resize: {final['resize']}"]
+    lines += [f"{k}: {v}" for k, v in extra.items()]
+    return "\n".join(lines)
+
+
+def main(spec, config_cls, description, argv=None):
+    """The body of gan_mnist / gan_cifar10."""
+    cfg = parse_config(config_cls, description, merge_repeated(sys.argv[1:] if argv is None else argv))
+    from tfgm.training import quiet_tensorflow
+
+    quiet_tensorflow(cfg.verbose)
+    import time
+
+    from recipes._data import batched
+    from tfgm.data import DataError
+    from tfgm.metrics.evaluator import GeneratorEvaluator
+    from tfgm.training import ImageGridCallback, RunDir, TrainingDiverged, set_seed, strategy
+
+    started = time.time()
+    try:
+        settings = _check_settings(cfg)
+        train, test = _load(cfg, spec)
+    except (ValueError, DataError) as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 2
+    set_seed(cfg.seed, cfg.deterministic)
+    strat = strategy(cfg.strategy)
+    run = RunDir(cfg.out, spec.recipe, cfg.name or None, resume=cfg.resume)
+    run.write_config(cfg)
+    run.write_environment(cfg.seed, strat)
+    print(f"run directory: {run.path}")
+    print(f"[gan] variant {cfg.variant}: {describe(settings)}")
+    try:
+        network, notes = _feature_network(cfg, spec, run, strat, train, test)
+        steps_per_epoch = _count(train) // (cfg.batch_size * settings["n_critic"])
+        if steps_per_epoch < 1:
+            raise DataError(f"{_count(train)} training examples make no batch of {cfg.batch_size} × n_critic "
+                            f"{settings['n_critic']}; lower --batch-size or use more --train-examples")
+        epochs = cfg.stage_epochs(cfg.gan_epochs)
+        evaluator = None if network is None else GeneratorEvaluator(network, test, num_real=cfg.fid_real,
+                                                                     batch_size=100)
+        history = list(run.read_metrics().get("scores_over_training", []))
+        callbacks = [ImageGridCallback(run.images_dir, os.path.join(run.logs_dir, "gan"),
+                                       {"samples": lambda m: m.sample(64, seed=cfg.seed)}, every=cfg.image_every),
+                     loss_curves_callback(os.path.join(run.images_dir, "loss_curves.png"))]
+        if evaluator is not None:
+            callbacks.append(_score_callback(run, evaluator, cfg, history))
+        data = batched(train, cfg.batch_size * settings["n_critic"], shuffle_seed=cfg.seed, drop_remainder=True)
+        model = train_stage(run, strat, "gan", _gan_builder(cfg, spec, settings, epochs * steps_per_epoch),
+                            {"x": data, "epochs": epochs}, callbacks)
+    except DataError as exc:
+        print(f"\ndata: {exc}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as exc:
+        print(f"\nstopped: {exc}", file=sys.stderr)
+        return 1
+    final = None if evaluator is None else evaluator.evaluate(model, cfg.fid_samples, seed=cfg.seed)
+    run.write_metrics({"final": final, "settings": {k: v for k, v in settings.items() if k != "make_optimizers"},
+                       "generator_steps": int(model.g_optimizer.iterations), "notes": notes})
+    status = export_models(run, {"gan": model}) if cfg.export else 0
+    print()
+    print(summary_table(settings, final, {"generator steps": int(model.g_optimizer.iterations), **notes}))
+    print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")
+    return status

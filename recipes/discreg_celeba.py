@@ -225,17 +225,19 @@ def main(argv=None):
     quiet_tensorflow(cfg.verbose)
     from recipes._data import batched, first_images
     from tfgm.data import DataError
-    from tfgm.training import ImageGridCallback, RunDir, TrainingDiverged, latent_model_panels, set_seed, strategy
+    from tfgm.training import (ImageGridCallback, TrainingDiverged, chief_run_dir, latent_model_panels, set_precision,
+                               set_seed, strategy)
 
     started = time.time()
     set_seed(cfg.seed, cfg.deterministic)
     strat = strategy(cfg.strategy)
+    set_precision(cfg.precision)  # before any model is built
     try:
         splits, num_attributes = _datasets(cfg)
     except DataError as exc:
         print(f"\ndata: {exc}", file=sys.stderr)
         return 2
-    run = RunDir(cfg.out, RECIPE, cfg.name or None, resume=cfg.resume)
+    run = chief_run_dir(strat, cfg.out, RECIPE, cfg.name or None, resume=cfg.resume)  # non-chief: temporary
     run.write_config(cfg)
     run.write_environment(cfg.seed, strat)
     print(f"run directory: {run.path}")
@@ -276,8 +278,9 @@ def main(argv=None):
         "data": _data_name(cfg),
     })
     status = 0
-    if cfg.export:
+    if cfg.export and run.is_chief:
         status = _export(run, models)
+    run.cleanup()
     print()
     print(summary_table(results, ceiling["mean"]))
     print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")

@@ -37,9 +37,10 @@ class Config(FortifiedConfig):
 
     @staticmethod
     def quick_overrides():
+        """--quick: built-in objects, ResNet-8, batch 32 (enough steps for BatchNorm's moving statistics)."""
         return {**FortifiedConfig.quick_overrides(), "data": "builtin_objects", "resnet_units": 1,
-                "train_examples": 1500, "eval_examples": 300, "pgd_steps": 10, "sweep_examples": 100,
-                "sweep_eps": (0.0, 0.03, 0.1, 0.3, 1.0)}
+                "train_examples": 1500, "batch_size": 32, "train_epochs": 5, "eval_examples": 300, "pgd_steps": 10,
+                "sweep_examples": 100, "sweep_eps": (0.0, 0.03, 0.1, 0.3, 1.0)}
 
 
 def main(argv=None):

@@ -126,11 +126,15 @@ def _plot(path, results, cfg):
         for ax, key in zip(axes, ("error_ratio", "auroc")):
             ax.plot(caps, [results[placement][str(c)][key] for c in caps], style, label=f"DAE in {placement} space")
     axes[0].axhline(1.0, color="gray", linestyle=":")
-    axes[0].set(xscale="log", xlabel="DAE hidden units", ylabel="mean error adversarial / clean",
+    axes[0].set(xlabel="DAE hidden units", ylabel="mean error adversarial / clean",
                 title=f"reconstruction error ratio ({cfg.attack.upper()} ε={cfg.eps:g})")
-    axes[1].set(xscale="log", xlabel="DAE hidden units", ylabel="AUROC", ylim=(0.4, 1.01),
-                title="detection AUROC (error as score)")
+    axes[1].axhline(0.5, color="gray", linestyle=":")
+    axes[1].set(xlabel="DAE hidden units", ylabel="AUROC", ylim=(-0.02, 1.02), title="detection AUROC (error as score)")
+    capacities = sorted(cfg.capacities)
     for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(capacities, [str(c) for c in capacities])
+        ax.minorticks_off()
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     return save_figure(fig, path)

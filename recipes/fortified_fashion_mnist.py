@@ -32,6 +32,7 @@ class Config(FortifiedConfig):
 
     @staticmethod
     def quick_overrides():
+        """--quick: built-in digits (a stand-in for Fashion-MNIST), 3000 training examples, 3 epochs."""
         return {**FortifiedConfig.quick_overrides(), "data": "builtin_digits"}
 
 

@@ -216,7 +216,7 @@ def _plot(path, result, cfg):
     ax.plot(list(THESIS_RATIOS), list(THESIS_RATIOS.values()), "k^", label="thesis table 2.7 (text8, reference)")
     ax.axhline(1.0, color="gray", linestyle=":")
     ax.set(xlabel="sampled steps", ylabel="reconstruction error free running / teacher forcing",
-           title="fortified LSTM: hidden states drift off-manifold while sampling")
+           title="fortified LSTM: free running vs teacher forcing")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save_figure(fig, path)

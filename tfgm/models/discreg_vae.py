@@ -43,8 +43,8 @@ class DiscRegVAE(VAE):
         return super().tracked_terms() + tuple(f"discreg_{n}" for n in self.feature_names)
 
     def features(self, images):
-        """Frozen classifier features in inference mode: {layer name: [B, ...]}."""
-        return self.feature_extractor(images, training=False)
+        """Frozen classifier features in inference mode: {layer name: [B, ...]}, float32."""
+        return {n: tf.cast(f, tf.float32) for n, f in self.feature_extractor(images, training=False).items()}
 
     def extra_terms(self, images, z, x_mean, training):
         if not self.discreg_to_encoder:

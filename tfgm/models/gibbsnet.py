@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from tfgm._precision import loss_scale_optimizer
 from tfgm.losses import gan
 from tfgm.models._seeds import step_seed
 
@@ -94,8 +95,8 @@ class GibbsNet(keras.Model):
     def compile(self, d_optimizer="adam", g_optimizer="adam", **kwargs):
         """Separate optimizers for D and (G, E); built here, inside the active strategy scope."""
         super().compile(optimizer=None, **kwargs)
-        self.d_optimizer = keras.optimizers.get(d_optimizer)
-        self.g_optimizer = keras.optimizers.get(g_optimizer)
+        self.d_optimizer = loss_scale_optimizer(d_optimizer)  # wrapped under mixed_float16
+        self.g_optimizer = loss_scale_optimizer(g_optimizer)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator_variables)
 

@@ -60,13 +60,13 @@ class VAE(keras.Model):
         self.compile(**keras.saving.deserialize_keras_object(config))
 
     def encode(self, images, training=False):
-        """images [B, H, W, C] → (z_mean, z_log_var), each [B, D]."""
+        """images [B, H, W, C] → (z_mean, z_log_var), each [B, D], float32 (also under mixed precision)."""
         z_mean, z_log_var = self.encoder(images, training=training)
-        return z_mean, z_log_var
+        return tf.cast(z_mean, tf.float32), tf.cast(z_log_var, tf.float32)
 
     def decode(self, z, training=False):
-        """z [B, D] → pixel means [B, H, W, C] in [0, 1]."""
-        return self.decoder(z, training=training)
+        """z [B, D] → pixel means [B, H, W, C] in [0, 1], float32."""
+        return tf.cast(self.decoder(z, training=training), tf.float32)
 
     def reconstruct(self, images):
         """Decoder mean at the posterior mean: [B, H, W, C] → [B, H, W, C]."""

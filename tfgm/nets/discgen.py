@@ -43,8 +43,8 @@ def celeba_encoder(image_shape=(64, 64, 3), latent_dim=500, widths=(32, 64, 128,
         x = _conv_bn_relu(x, w, 2, 2, "valid", f"enc{i}down", sync_bn=sync_bn)
     x = layers.Flatten(name="flatten")(x)
     x = _dense_bn_relu(x, hidden, "enc_hidden", sync_bn=sync_bn)
-    z_mean = layers.Dense(latent_dim, name="z_mean")(x)
-    z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
+    z_mean = layers.Dense(latent_dim, dtype="float32", name="z_mean")(x)
+    z_log_var = layers.Dense(latent_dim, dtype="float32", name="z_log_var")(x)
     return keras.Model(x_in, [z_mean, z_log_var], name=name)
 
 

@@ -25,6 +25,14 @@ _EXPORTS = {
     "replica_seed": "randomness",
     "quiet_tensorflow": "environment",
     "latent_model_panels": "panels",
+    "PRECISIONS": "precision",
+    "set_precision": "precision",
+    "current_precision": "precision",
+    "loss_scale_optimizer": "precision",
+    "is_chief": "multiworker",
+    "task_info": "multiworker",
+    "chief_run_dir": "multiworker",
+    "auto_shard_data": "multiworker",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -37,7 +45,9 @@ if TYPE_CHECKING:
     from .image_callback import ImageGridCallback
     from .image_grid import make_grid, save_png
     from .nan_guard import NaNGuard, TrainingDiverged
+    from .multiworker import auto_shard_data, chief_run_dir, is_chief, task_info
     from .panels import latent_model_panels
+    from .precision import PRECISIONS, current_precision, loss_scale_optimizer, set_precision
     from .randomness import replica_seed, set_seed
     from .run_dir import RunDir
 

@@ -60,6 +60,9 @@ def _multiworker() -> tf.distribute.Strategy:
         raise RuntimeError(f"TF_CONFIG is not valid JSON ({exc}): {raw[:200]!r}") from exc
     if not isinstance(config, dict) or "cluster" not in config or "task" not in config:
         raise RuntimeError(f"TF_CONFIG must be a JSON object with 'cluster' and 'task' keys, got {raw[:200]!r}")
+    from .multiworker import patch_keras_symbolic_build
+
+    patch_keras_symbolic_build()  # Keras 3.15 fit() fails under this strategy with dict batches otherwise
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 

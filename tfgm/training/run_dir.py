@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import atexit
 import datetime
 import json
 import os
+import shutil
+import tempfile
 from typing import Any, Iterable
 
 from .atomic import atomic_path, to_jsonable, write_json_atomic
@@ -29,12 +32,21 @@ class RunDir:
     a folder that exists and is not empty. The run folder is created at construction; its sub-folders
     (``models/``, ``checkpoints/``, ``logs/``, ``images/``, ``export/``) when first asked for.
     ``os.fspath(run_dir)`` and ``str(run_dir)`` give ``path``.
+
+    ``is_chief=False`` (a non-chief worker of a multi-worker run; see ``tfgm.training.chief_run_dir``):
+    nothing is written under ``<root>``. ``path`` is a fresh temporary folder that receives this worker's
+    config, models, logs, images, metrics and exports and is removed by ``cleanup()`` (also at exit);
+    ``shared_path`` is the chief's run folder and ``checkpoints_dir`` points into it (not created), so
+    that ``ResumableCheckpoint.restore`` reads the chief's checkpoints (put ``root`` on storage every
+    worker can read). ``resume=True`` then needs the chief's run folder to exist.
     """
 
-    def __init__(self, root: str | os.PathLike, recipe: str, name: str | None = None, resume: bool = False):
+    def __init__(self, root: str | os.PathLike, recipe: str, name: str | None = None, resume: bool = False,
+                 is_chief: bool = True):
         self.root = os.fspath(root)
         self.recipe = _check_component("recipe", recipe)
         self.resume = bool(resume)
+        self.is_chief = bool(is_chief)
         recipe_dir = os.path.join(self.root, recipe)
         if name is None:
             if resume:
@@ -45,7 +57,16 @@ class RunDir:
                 )
             name = self._fresh_name(recipe_dir)
         self.name = _check_component("run name", name)
-        self.path = os.path.join(recipe_dir, self.name)
+        self.path = self.shared_path = os.path.join(recipe_dir, self.name)
+        if not self.is_chief:
+            if resume and not os.path.isdir(self.shared_path):
+                raise FileNotFoundError(
+                    f"cannot resume on this worker: the chief's run folder {self.shared_path} is not visible "
+                    "here; --out must be storage every worker reads (a shared filesystem or bucket)"
+                )
+            self.path = tempfile.mkdtemp(prefix=f"tfgm-{self.recipe}-{self.name}-worker-")
+            atexit.register(self.cleanup)
+            return
         if resume:
             if not os.path.isdir(self.path):
                 raise FileNotFoundError(
@@ -68,6 +89,11 @@ class RunDir:
             name = f"{stamp}-{n}"
         return name
 
+    def cleanup(self) -> None:
+        """Remove a non-chief worker's temporary folder (nothing to do on the chief)."""
+        if not self.is_chief:
+            shutil.rmtree(self.path, ignore_errors=True)
+
     def __fspath__(self) -> str:
         return self.path
 
@@ -75,7 +101,8 @@ class RunDir:
         return self.path
 
     def __repr__(self) -> str:
-        return f"RunDir({self.path!r}, resume={self.resume})"
+        chief = "" if self.is_chief else f", is_chief=False, shared_path={self.shared_path!r}"
+        return f"RunDir({self.path!r}, resume={self.resume}{chief})"
 
     def _sub(self, name: str) -> str:
         path = os.path.join(self.path, name)
@@ -88,6 +115,8 @@ class RunDir:
 
     @property
     def checkpoints_dir(self) -> str:
+        if not self.is_chief:
+            return os.path.join(self.shared_path, "checkpoints")
         return self._sub("checkpoints")
 
     @property

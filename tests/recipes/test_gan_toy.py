@@ -1,0 +1,62 @@
+"""gan_toy: mode-coverage scoring, and a short run that covers more of the 25 modes than its initialization."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from recipes import gan_toy
+
+
+def test_mode_coverage_definitions():
+    centers = gan_toy.grid_centers()
+    exact = gan_toy.mode_coverage(np.repeat(centers, 4, axis=0), std=0.05)
+    assert exact["modes_covered"] == 25 and exact["high_quality_share"] == 1.0
+    one = gan_toy.mode_coverage(np.zeros((100, 2)) + [2.0, 2.1], std=0.05)
+    assert one["modes_covered"] == 1 and one["per_mode_counts"][18] == 100
+    outside = gan_toy.mode_coverage(np.zeros((100, 2)) + [2.0, 2.16], std=0.05)  # 3.2σ away
+    assert outside["modes_covered"] == 0 and outside["high_quality_share"] == 0.0
+    sparse = np.concatenate([np.repeat(centers[:1], 19, axis=0), np.full((2481, 2), 9.0)])
+    assert gan_toy.mode_coverage(sparse, std=0.05)["modes_covered"] == 0  # 19 < 0.2 × 2500 / 25 = 20
+
+
+def test_a_short_run_covers_more_modes_than_its_initialization(tmp_path):
+    status = gan_toy.main(["--variant", "roth", "--variant-epochs", "3", "--steps-per-epoch", "1000",
+                           "--no-export", "--out", str(tmp_path), "--name", "t"])
+    assert status == 0
+    run = tmp_path / "gan_toy" / "t"
+    result = json.load(open(run / "metrics.json"))["variants"]["roth"]
+    assert result["init"]["modes_covered"] <= 1
+    assert result["modes_covered"] >= result["init"]["modes_covered"] + 5  # measured: 1 → 20
+    assert result["high_quality_share"] > 0.2  # the initial G piles half its samples on the centre mode
+    assert result["settings"]["regularizers"] == {"roth": {"gamma": 2.0, "anneal": True}}
+    images = os.listdir(run / "images")
+    assert {"roth_samples.png", "all_variants_samples.png", "roth_loss_curves.png"} <= set(images)
+    assert json.load(open(run / "config.json"))["variant"] == ["roth"]
+
+
+def test_unknown_variant_stops_before_a_run_directory(tmp_path, capsys):
+    assert gan_toy.main(["--variant", "began", "--out", str(tmp_path)]) == 2
+    assert "unknown GAN variant 'began'" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "gan_toy")
+
+
+def test_repeatable_flags_and_regularizer_specs():
+    from recipes._gan_common import merge_repeated, parse_regularizers
+
+    argv = ["--regularizer", "r1=5", "--quick", "--regularizer=jacobian_clamping", "--variant", "a", "--variant", "b"]
+    assert merge_repeated(argv) == ["--quick", "--regularizer", "r1=5", "jacobian_clamping", "--variant", "a", "b"]
+    base = {"gradient_penalty": 10.0}
+    assert parse_regularizers(["r1=5", "gradient_penalty"], base) == {"gradient_penalty": 10.0, "r1": 5.0}
+    assert parse_regularizers(["none", "r1"], base) == {"r1": None}
+
+
+@pytest.mark.parametrize("variant", gan_toy.ALL_VARIANTS)
+def test_every_variant_has_toy_settings(variant):
+    from recipes._gan_common import gan_settings
+
+    cfg = gan_toy.Config()
+    settings = gan_settings(cfg, variant)
+    d_opt, g_opt = settings["make_optimizers"]()
+    assert d_opt is not g_opt and float(d_opt.learning_rate.numpy()) == pytest.approx(1e-3)
