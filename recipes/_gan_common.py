@@ -102,9 +102,9 @@ def train_stage(run, strategy, name, build, fit_kwargs, callbacks=()):
     return model
 
 
-def loss_curves_callback(path, every=10):
-    """A callback recording the running logs every `every` train steps and drawing them to `path` (PNG) at
-    each epoch end: one panel for d_loss / g_loss, one per other logged value."""
+def loss_curves_callback(path, points_per_epoch=50):
+    """A callback recording the running logs about `points_per_epoch` times per epoch (and at its end) and
+    drawing them to `path` (PNG) at each epoch end: d_loss / g_loss together, one panel per other value."""
     import keras
 
     class LossCurves(keras.callbacks.Callback):
@@ -113,16 +113,22 @@ def loss_curves_callback(path, every=10):
             self.series = {}
             self._step = 0
 
+        def _record(self, logs):
+            for key, value in (logs or {}).items():
+                points = self.series.setdefault(key, [])
+                if not points or points[-1][0] != self._step:
+                    points.append((self._step, float(value)))
+
         def on_epoch_begin(self, epoch, logs=None):
             self._step = epoch * (self.params.get("steps") or 0)
 
         def on_train_batch_end(self, batch, logs=None):
             self._step += 1
-            if self._step % every == 0:
-                for key, value in (logs or {}).items():
-                    self.series.setdefault(key, []).append((self._step, float(value)))
+            if (batch + 1) % max(1, (self.params.get("steps") or 0) // points_per_epoch) == 0:
+                self._record(logs)
 
         def on_epoch_end(self, epoch, logs=None):
+            self._record({k: v for k, v in (logs or {}).items() if not k.startswith("val_")})
             plot_series(path, self.series, xlabel="train step (generator updates)")
 
     return LossCurves()
@@ -187,7 +193,8 @@ class ImageConfig(CommonConfig):
     batch_size: int = dataclasses.field(default=64, metadata={"help": "batch of each critic and generator step"})
     latent_dim: int = dataclasses.field(default=100, metadata={"help": "latent dimension"})
     width: int = dataclasses.field(default=64, metadata={"help": "channels of G's last / D's first conv layer"})
-    gan_epochs: int = dataclasses.field(default=25, metadata={"help": "epochs (generator steps: examples / batch / n_critic each)"})
+    gan_epochs: int = dataclasses.field(default=25, metadata={
+        "help": "epochs (generator steps: examples / batch / n_critic each)"})
     train_examples: int = dataclasses.field(default=0, metadata={"help": "training examples (0: all)"})
     fid_network: str = dataclasses.field(default="classifier", metadata={
         "help": "feature network of FID/IS/KID: classifier (trained here on the labels) | inception_v3 (Keras; "
@@ -253,22 +260,32 @@ def _count(dataset):
     return n if n >= 0 else int(dataset.reduce(tf.constant(0, tf.int64), lambda c, _: c + 1))
 
 
-def _feature_network(cfg, spec, run, strategy, train, test):
-    """(FeatureNetwork or None, protocol notes) for --fid-network."""
+def _pretrained_network(cfg):
+    """The feature network for --fid-network inception_v3 / inception2015 / none (built before the run
+    directory exists, so that a missing file or download fails first); None for the other choices."""
     from tfgm.metrics import evaluator
 
-    if cfg.fid_network == "none":
-        return None, {}
     if cfg.fid_network == "inception_v3":
-        return evaluator.keras_inception_v3(), {}
+        try:
+            return evaluator.keras_inception_v3()
+        except Exception as exc:
+            raise ValueError(f"cannot load Keras' InceptionV3 ImageNet weights ({exc}); Keras fetches them once "
+                             "and caches them in ~/.keras/models: connect once, or use --fid-network classifier "
+                             "or inception2015") from exc
     if cfg.fid_network == "inception2015":
-        return evaluator.inception_2015_graph(cfg.inception_graph), {}
-    import keras
-    import numpy as np
+        return evaluator.inception_2015_graph(cfg.inception_graph)
+    return None
 
+
+def _classifier_network(cfg, spec, run, strategy, train, test):
+    """(FeatureNetwork, notes): a DCGAN-style classifier trained here on the labels, its 'features' layer."""
+    import keras
+    import tensorflow as tf
+
+    from tfgm.metrics import evaluator
     from tfgm.nets import dcgan
 
-    num_classes = int(np.max([int(d["label"]) for d in train.take(5000)])) + 1
+    num_classes = int(train.map(lambda d: tf.cast(d["label"], tf.int32)).reduce(0, tf.maximum)) + 1
     pairs = lambda ds: ds.map(lambda d: (d["image"], d["label"])).batch(128)  # noqa: E731
 
     def build():
@@ -294,12 +311,14 @@ def _score_callback(run, evaluator, cfg, history):
         def __init__(self):
             super().__init__()
             self.writer = tf.summary.create_file_writer(os.path.join(run.logs_dir, "scores"))
+            self.last = (None, None)
 
         def on_epoch_end(self, epoch, logs=None):
             last = (self.params or {}).get("epochs") == epoch + 1
             if (epoch + 1) % cfg.fid_every and not last:
                 return
             scores = evaluator.evaluate(self.model, cfg.fid_samples, seed=cfg.seed)
+            self.last = (epoch + 1, scores)
             history.append({"epoch": epoch + 1, "fid": scores["fid"], "kid": scores["kid"]["mean"],
                             "inception_score": (scores["inception_score"] or {}).get("mean")})
             run.write_metrics({"scores_over_training": history, "scores_protocol": _protocol(scores)})
@@ -308,7 +327,8 @@ def _score_callback(run, evaluator, cfg, history):
                     if history[-1][key] is not None:
                         tf.summary.scalar(key, history[-1][key], step=epoch + 1)
             self.writer.flush()
-            series = {k: [(h["epoch"], h[k]) for h in history if h[k] is not None] for k in ("fid", "kid", "inception_score")}
+            series = {k: [(h["epoch"], h[k]) for h in history if h[k] is not None]
+                      for k in ("fid", "kid", "inception_score")}
             plot_series(os.path.join(run.images_dir, "scores.png"), {k: v for k, v in series.items() if v},
                         xlabel="epoch", title=scores["network"])
             print(f"  epoch {epoch + 1}: FID {scores['fid']:.3f}, KID {scores['kid']['mean']:.4f}, "
@@ -374,6 +394,7 @@ def main(spec, config_cls, description, argv=None):
     try:
         settings = _check_settings(cfg)
         train, test = _load(cfg, spec)
+        network, notes = _pretrained_network(cfg), {}
     except (ValueError, DataError) as exc:
         print(f"\n{exc}", file=sys.stderr)
         return 2
@@ -385,7 +406,8 @@ def main(spec, config_cls, description, argv=None):
     print(f"run directory: {run.path}")
     print(f"[gan] variant {cfg.variant}: {describe(settings)}")
     try:
-        network, notes = _feature_network(cfg, spec, run, strat, train, test)
+        if cfg.fid_network == "classifier":
+            network, notes = _classifier_network(cfg, spec, run, strat, train, test)
         steps_per_epoch = _count(train) // (cfg.batch_size * settings["n_critic"])
         if steps_per_epoch < 1:
             raise DataError(f"{_count(train)} training examples make no batch of {cfg.batch_size} × n_critic "
@@ -397,18 +419,21 @@ def main(spec, config_cls, description, argv=None):
         callbacks = [ImageGridCallback(run.images_dir, os.path.join(run.logs_dir, "gan"),
                                        {"samples": lambda m: m.sample(64, seed=cfg.seed)}, every=cfg.image_every),
                      loss_curves_callback(os.path.join(run.images_dir, "loss_curves.png"))]
-        if evaluator is not None:
-            callbacks.append(_score_callback(run, evaluator, cfg, history))
+        scores = None if evaluator is None else _score_callback(run, evaluator, cfg, history)
         data = batched(train, cfg.batch_size * settings["n_critic"], shuffle_seed=cfg.seed, drop_remainder=True)
         model = train_stage(run, strat, "gan", _gan_builder(cfg, spec, settings, epochs * steps_per_epoch),
-                            {"x": data, "epochs": epochs}, callbacks)
+                            {"x": data, "epochs": epochs}, callbacks + ([scores] if scores else []))
     except DataError as exc:
         print(f"\ndata: {exc}", file=sys.stderr)
         return 2
     except TrainingDiverged as exc:
         print(f"\nstopped: {exc}", file=sys.stderr)
         return 1
-    final = None if evaluator is None else evaluator.evaluate(model, cfg.fid_samples, seed=cfg.seed)
+    final = None
+    if scores is not None:
+        done, final = scores.last
+        if done != epochs:
+            final = evaluator.evaluate(model, cfg.fid_samples, seed=cfg.seed)
     run.write_metrics({"final": final, "settings": {k: v for k, v in settings.items() if k != "make_optimizers"},
                        "generator_steps": int(model.g_optimizer.iterations), "notes": notes})
     status = export_models(run, {"gan": model}) if cfg.export else 0

@@ -8,7 +8,8 @@ state sample counts). Reference CIFAR-10 FIDs: DCGAN ≈ 28–48, WGAN-GP ≈ 22
 
     python -m recipes.gan_cifar10 --quick                 # built-in objects, small classifier as feature network
     python -m recipes.gan_cifar10 --variant sngan
-    python -m recipes.gan_cifar10 --variant wgan_gp --fid-network inception2015 --inception-graph ~/classify_image_graph_def.pb
+    python -m recipes.gan_cifar10 --variant wgan_gp --fid-network inception2015 \\
+        --inception-graph ~/classify_image_graph_def.pb
 """
 
 import dataclasses

@@ -3,7 +3,8 @@
 Data: 25 isotropic Gaussians of std σ = 0.05 centred on the grid {-4, -2, 0, 2, 4}², equal weights.
 Each variant (DCGAN, WGAN, WGAN-GP, SN-GAN, Roth, instance noise, Jacobian clamping) trains the same MLP
 pair with its paper settings (loss, regularizers, n_critic, optimizer), except one learning rate for all
-(--learning-rate 1e-3: the image papers' rates need far more than this budget of 10k generator steps). Scores on 2500 samples, with the usual definitions:
+(--learning-rate 1e-3: the image papers' rates need far more than this budget of 10k generator steps).
+Scores on 2500 samples, with the usual definitions:
   - a sample is high quality if it lies within 3σ of its nearest mode centre;
   - a mode is covered if it receives at least 20% of the high-quality samples a perfect model would give it
     (--mode-min-fraction 0.2 of 2500/25 = 20 samples).

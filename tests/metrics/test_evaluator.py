@@ -70,8 +70,8 @@ def test_a_gan_and_its_savedmodel_and_onnx_exports_get_the_same_scores(setup, tm
     gan.save(str(run_dir / "models" / "gan.keras"))
     assert export_run(str(run_dir), batch_sizes=(2,))["passed"]
     evaluator = GeneratorEvaluator(network, real, num_real=100, batch_size=50, kid_subsets=2)
-    scores = [evaluator.evaluate(g, num_samples=100, seed=4) for g in
-              (gan, str(run_dir / "export" / "savedmodel" / "gan" / "1"), str(run_dir / "export" / "onnx" / "gan_generator.onnx"))]
+    exported = (str(run_dir / "export" / "savedmodel" / "gan" / "1"), str(run_dir / "export" / "onnx" / "gan_generator.onnx"))
+    scores = [evaluator.evaluate(g, num_samples=100, seed=4) for g in (gan, *exported)]
     assert scores[1]["generator"].startswith("SavedModel") and scores[2]["generator"].startswith("ONNX")
     for other in scores[1:]:
         assert other["fid"] == pytest.approx(scores[0]["fid"], rel=1e-3, abs=1e-6)

@@ -165,7 +165,8 @@ def test_sample_is_reproducible_in_range_and_equals_generate():
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_every_variant_trains_a_step_with_its_paper_defaults(name):
     variant = get_variant(name)
-    model = GAN(dcgan.mlp_generator(LATENT, 2, (8,)), dcgan.mlp_discriminator(2, (8,), spectral_norm=variant.spectral_norm),
+    model = GAN(dcgan.mlp_generator(LATENT, 2, (8,)),
+                dcgan.mlp_discriminator(2, (8,), spectral_norm=variant.spectral_norm),
                 loss=variant.loss, regularizers=variant.regularizers, n_critic=variant.n_critic, total_steps=100)
     model.compile(*variant.optimizers())
     model.fit(_points(batch=4), epochs=1, steps_per_epoch=1, verbose=0)

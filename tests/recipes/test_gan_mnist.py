@@ -32,7 +32,8 @@ def test_quick_recipe_trains_scores_and_exports(quick_run):
     assert metrics["generator_steps"] == 256 // (32 * 2)
     assert len(metrics["scores_over_training"]) == 1 and metrics["final"]["fid"] > 0
     assert metrics["final"]["num_generated"] == metrics["final"]["num_real"] == 100
-    assert metrics["final"]["network"].startswith("FD-gan_mnist-classifier") and "not Inception" in metrics["final"]["network"]
+    network = metrics["final"]["network"]
+    assert network.startswith("FD-gan_mnist-classifier") and "not Inception" in network
     assert {"samples_epoch001.png", "loss_curves.png", "scores.png"} <= set(os.listdir(os.path.join(run, "images")))
     report = json.load(open(os.path.join(run, "export", "export_report.json")))
     assert report["passed"] and set(report["models"]["gan"]["savedmodel"]["signatures"]) == {

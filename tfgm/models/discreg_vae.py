@@ -60,15 +60,9 @@ class DiscRegVAE(VAE):
             terms[f"discreg_{n}"] = -self.layer_weights[n] * log_lik
         return terms
 
+    SUBMODELS = ("encoder", "decoder", "feature_extractor")
+
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "feature_extractor": keras.saving.serialize_keras_object(self.feature_extractor),
-            "layer_weights": dict(self.layer_weights),
-            "discreg_to_encoder": self.discreg_to_encoder,
-        })
+        config.update(layer_weights=dict(self.layer_weights), discreg_to_encoder=self.discreg_to_encoder)
         return config
-
-    @classmethod
-    def _submodel_keys(cls):
-        return ("encoder", "decoder", "feature_extractor")

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from tfgm.attacks.config import attack_from_config, normalize_attack_config
 from tfgm.layers import FortifiedLayer
+from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin
 from tfgm.models._seeds import step_seed
 
 _TEST_SEED_STEP = -1
@@ -22,7 +23,7 @@ class _Untracked:
 
 
 @keras.saving.register_keras_serializable(package="tfgm")
-class FortifiedClassifier(keras.Model):
+class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
     """Classifier whose `network` holds fortified layers (tfgm.layers.FortifiedDense / FortifiedConv2D).
 
     network: Functional model, input [B, ...] (images float32 in [0, 1]) → logits [B, K] (or [B, T, K]
@@ -85,15 +86,6 @@ class FortifiedClassifier(keras.Model):
         """The off-manifold threshold on the reconstruction error, or None when not calibrated."""
         value = float(self.threshold_variable.numpy())
         return None if math.isinf(value) else value
-
-    def compile(self, optimizer="adam", **kwargs):
-        """One optimizer over the classifier and its DAEs; built here, inside the active scope."""
-        super().compile(optimizer=optimizer, **kwargs)
-        self.optimizer.build(self.trainable_variables)
-
-    def compile_from_config(self, config):
-        """Re-compile on `keras.saving.load_model`, so the saved optimizer state is restored too."""
-        self.compile(**keras.saving.deserialize_keras_object(config))
 
     def call(self, images, training=False):
         """images [B, ...] → logits [B, K]."""
@@ -247,25 +239,12 @@ class FortifiedClassifier(keras.Model):
         """Deterministic graphs for ONNX: the same noise-free `classify`."""
         return self.serving_endpoints()
 
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "network": keras.saving.serialize_keras_object(self.network),
-            "attack": None if self.attack is None else dict(self.attack),
-            "lambda_rec": self.lambda_rec,
-            "lambda_adv": self.lambda_adv,
-            "label_smoothing": self.label_smoothing,
-            "threshold": self.threshold,
-            "seed": self.seed,
-            "input_key": self.input_key,
-        }
+    SUBMODELS = ("network",)
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["network"] = keras.saving.deserialize_keras_object(config["network"])
-        return cls(**config)
+    def get_config(self):
+        return self._config(attack=None if self.attack is None else dict(self.attack), lambda_rec=self.lambda_rec,
+                            lambda_adv=self.lambda_adv, label_smoothing=self.label_smoothing,
+                            threshold=self.threshold, seed=self.seed, input_key=self.input_key)
 
 
 def _per_example(values):

@@ -117,7 +117,6 @@ class GAN(keras.Model):
         self.loss_options = self._check_loss_options(loss, loss_options)
         self.seed = int(seed)
         self.latent_dim = int(generator.inputs[0].shape[-1])
-        self.sample_shape = tuple(int(d) for d in generator.outputs[0].shape[1:])
         for name, params in self.regularizers.items():
             if params.get("anneal") and not self.total_steps:
                 raise ValueError(f"{name} anneals over the run: pass GAN(total_steps=...) (generator steps), "

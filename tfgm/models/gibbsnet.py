@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from tfgm._precision import loss_scale_optimizer
 from tfgm.losses import gan
+from tfgm.models._base import SubmodelConfigMixin
 from tfgm.models._seeds import step_seed
 
 LOSSES = ("bgan", "ls_multihead")
@@ -24,7 +25,7 @@ def _fold(seed, i):
 
 
 @keras.saving.register_keras_serializable(package="tfgm")
-class GibbsNet(keras.Model):
+class GibbsNet(SubmodelConfigMixin, keras.Model):
     """Joint model p(x|z), q(z|x) trained by matching the clamped and unclamped chains' (x, z) pairs.
 
     encoder: Functional model images [B, H, W, C] → [z_mean, s], each [B, D]; σ = exp(s) (s is log σ), or
@@ -312,28 +313,12 @@ class GibbsNet(keras.Model):
         return {"encoder_mean": (lambda images: {"z_mean": self.encode(images)[0]}, [image_spec]),
                 "decoder": (lambda z: {"images": self.decode(z)}, [z_spec])}
 
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-            "train_steps": self.train_steps,
-            "loss": self.loss_name,
-            "log_z_ema": self.log_z_ema,
-            "log_z_gamma": self.log_z_gamma,
-            "bounded_sigma": self.bounded_sigma,
-            "standardize_z": self.standardize_z,
-            "seed": self.seed,
-        }
+    SUBMODELS = ("encoder", "decoder", "discriminator")
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+    def get_config(self):
+        return self._config(train_steps=self.train_steps, loss=self.loss_name, log_z_ema=self.log_z_ema,
+                            log_z_gamma=self.log_z_gamma, bounded_sigma=self.bounded_sigma,
+                            standardize_z=self.standardize_z, seed=self.seed)
 
 
 @keras.saving.register_keras_serializable(package="tfgm")

@@ -4,13 +4,14 @@ import keras
 import tensorflow as tf
 
 from tfgm.losses import likelihoods
+from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin
 from tfgm.models._seeds import step_seed
 
 _TEST_SEED_STEP = -1
 
 
 @keras.saving.register_keras_serializable(package="tfgm")
-class VAE(keras.Model):
+class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
     """VAE over images in [0, 1].
 
     encoder: Functional model images [B, H, W, C] → [z_mean, z_log_var], each [B, D].
@@ -49,15 +50,6 @@ class VAE(keras.Model):
     @property
     def metrics(self):
         return list(self._trackers.values())
-
-    def compile(self, optimizer="adam", **kwargs):
-        """One optimizer over encoder, decoder and the learned log-σ; built here, inside the active scope."""
-        super().compile(optimizer=optimizer, **kwargs)
-        self.optimizer.build(self.trainable_variables)
-
-    def compile_from_config(self, config):
-        """Re-compile on `keras.saving.load_model`, so the saved optimizer state is restored too."""
-        self.compile(**keras.saving.deserialize_keras_object(config))
 
     def encode(self, images, training=False):
         """images [B, H, W, C] → (z_mean, z_log_var), each [B, D], float32 (also under mixed precision)."""
@@ -166,24 +158,7 @@ class VAE(keras.Model):
         z_spec = tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")
         return {"decoder": (lambda z: {"images": self.decode(z)}, [z_spec])}
 
+    SUBMODELS = ("encoder", "decoder")
+
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "likelihood": self.likelihood,
-            "min_log_sigma": self.min_log_sigma,
-            "seed": self.seed,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in cls._submodel_keys():
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
-
-    @classmethod
-    def _submodel_keys(cls):
-        return ("encoder", "decoder")
+        return self._config(likelihood=self.likelihood, min_log_sigma=self.min_log_sigma, seed=self.seed)

@@ -97,8 +97,7 @@ def classifier(image_shape=(28, 28, 1), num_classes=10, width=32, feature_units=
     x_in = keras.Input(image_shape, name="images")
     x = layers.Rescaling(2.0, offset=-1.0, name="to_symmetric")(x_in)
     for i in range(steps):
-        x = layers.Conv2D(width * 2**i, 4, strides=2, padding="same", name=f"down{i}")(x)
-        x = layers.LeakyReLU(LEAK, name=f"down{i}_lrelu")(x)
+        x = layers.Conv2D(width * 2**i, 4, strides=2, padding="same", activation="relu", name=f"down{i}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(feature_units, activation="relu", name="features")(x)
     probs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="probabilities")(x)
