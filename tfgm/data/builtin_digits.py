@@ -13,11 +13,10 @@ or more than the defaults (train 10000, validation 1000, test 1000). Arrays are 
 under `$TFGM_CACHE/builtin_digits/` (default ~/.cache/tfgm), keyed by (version, seed, split, count).
 """
 
-import os
-import tempfile
 
 import numpy as np
 
+from tfgm.data import _generated_cache
 from tfgm.data._pipeline import check_split, from_arrays
 
 VERSION = 1
@@ -160,38 +159,14 @@ def generate(count, seed=0, split="train"):
 
 def cache_dir():
     """$TFGM_CACHE/builtin_digits (default ~/.cache/tfgm/builtin_digits)."""
-    root = os.environ.get("TFGM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "tfgm")
-    return os.path.join(root, "builtin_digits")
+    return _generated_cache.cache_dir("builtin_digits")
 
 
 def arrays(split="train", count=None, seed=0):
     """Cached `generate(count, seed, split)`; count defaults to SPLIT_SIZES[split]."""
     check_split(split, "builtin_digits")
     count = SPLIT_SIZES[split] if count is None else int(count)
-    file = os.path.join(cache_dir(), f"v{VERSION}_seed{seed}_{split}_{count}.npz")
-    if os.path.isfile(file):
-        try:
-            with np.load(file) as data:
-                return data["images"], data["labels"].astype(np.int32)
-        except (OSError, ValueError, KeyError):
-            pass
-    images, labels = generate(count, seed, split)
-    _write_cache(file, images, labels)
-    return images, labels
-
-
-def _write_cache(file, images, labels):
-    """Write to a temp file in the cache folder, then rename; an unwritable cache is skipped."""
-    tmp = None
-    try:
-        os.makedirs(os.path.dirname(file), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=os.path.dirname(file))
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, images=images, labels=labels.astype(np.uint8))
-        os.replace(tmp, file)
-    except OSError:
-        if tmp and os.path.exists(tmp):
-            os.remove(tmp)
+    return _generated_cache.cached_arrays("builtin_digits", VERSION, split, count, seed, generate, "labels", np.int32)
 
 
 def load(split="train", seed=0, num_examples=None):

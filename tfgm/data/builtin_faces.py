@@ -25,11 +25,10 @@ Nuisance variation: face position and size, background colour and gradient, skin
 length, hat/shirt/tie/iris colours, gaze, lighting direction and brightness, pixel noise.
 """
 
-import os
-import tempfile
 
 import numpy as np
 
+from tfgm.data import _generated_cache
 from tfgm.data._pipeline import check_split, from_arrays
 from tfgm.data.celeba import CELEBA_ATTRIBUTES
 from tfgm.data.errors import DataError
@@ -349,39 +348,14 @@ def generate(count, seed=0, split="train", overrides=None):
 
 def cache_dir():
     """$TFGM_CACHE/builtin_faces (default ~/.cache/tfgm/builtin_faces)."""
-    root = os.environ.get("TFGM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "tfgm")
-    return os.path.join(root, "builtin_faces")
+    return _generated_cache.cache_dir("builtin_faces")
 
 
 def arrays(split="train", count=None, seed=0):
     """Cached `generate(count, seed, split)`; count defaults to SPLIT_SIZES[split]."""
     check_split(split, "builtin_faces")
     count = SPLIT_SIZES[split] if count is None else int(count)
-    folder = cache_dir()
-    file = os.path.join(folder, f"v{VERSION}_seed{seed}_{split}_{count}.npz")
-    if os.path.isfile(file):
-        try:
-            with np.load(file) as data:
-                return data["images"], data["attributes"].astype(np.float32)
-        except (OSError, ValueError, KeyError):
-            pass
-    images, attributes = generate(count, seed, split)
-    _write_cache(file, images, attributes)
-    return images, attributes
-
-
-def _write_cache(file, images, attributes):
-    """Write to a temp file in the cache folder, then rename; an unwritable cache is skipped."""
-    tmp = None
-    try:
-        os.makedirs(os.path.dirname(file), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=os.path.dirname(file))
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, images=images, attributes=attributes.astype(np.uint8))
-        os.replace(tmp, file)
-    except OSError:
-        if tmp and os.path.exists(tmp):
-            os.remove(tmp)
+    return _generated_cache.cached_arrays("builtin_faces", VERSION, split, count, seed, generate, "attributes", np.float32)
 
 
 def load(split="train", seed=0, num_examples=None):
