@@ -1,19 +1,22 @@
-"""gibbsnet_cifar10 --quick end to end on built-in data, shrunk through its flags."""
+"""gibbsnet_mnist / _svhn / _cifar10 --quick end to end on built-in data, shrunk through their flags."""
 
 import json
 import os
 
 import pytest
 
-from recipes import gibbsnet_cifar10
+from recipes import gibbsnet_cifar10, gibbsnet_mnist, gibbsnet_svhn
+
+RECIPES = {"gibbsnet_mnist": gibbsnet_mnist, "gibbsnet_svhn": gibbsnet_svhn, "gibbsnet_cifar10": gibbsnet_cifar10}
 
 TINY = ["--quick", "--train-examples", "128", "--eval-examples", "64", "--epochs", "1", "--long-chain-steps", "10",
         "--score-samples", "32", "--probe-epochs", "1", "--chain-steps", "3", "--width", "0.0625", "--no-export"]
 
 
-def test_quick_run_trains_both_models_and_writes_table_3_1(tmp_path):
-    assert gibbsnet_cifar10.main(TINY + ["--out", str(tmp_path), "--name", "t"]) == 0
-    run = os.path.join(tmp_path, "gibbsnet_cifar10", "t")
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_quick_run_trains_both_models_and_writes_table_3_1(tmp_path, recipe):
+    assert RECIPES[recipe].main(TINY + ["--out", str(tmp_path), "--name", "t"]) == 0
+    run = os.path.join(tmp_path, recipe, "t")
     metrics = json.load(open(os.path.join(run, "metrics.json")))
     for name in ("ali", "gibbsnet"):
         row = metrics["table_3_1"]["this_run"][name]
@@ -24,9 +27,10 @@ def test_quick_run_trains_both_models_and_writes_table_3_1(tmp_path):
     assert metrics["table_3_1"]["thesis"]["gibbsnet"]["inception_score_inpainting"] == 6.15
 
 
-def test_help_lists_the_recipe_flags(capsys):
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_help_lists_the_recipe_flags(capsys, recipe):
     with pytest.raises(SystemExit):
-        gibbsnet_cifar10.main(["--help"])
+        RECIPES[recipe].main(["--help"])
     text = capsys.readouterr().out
     for flag in ("--train-steps", "--loss", "--bounded-sigma", "--standardize-z", "--noise-dim", "--long-chain-steps",
                  "--quick", "--resume", "--seed"):
