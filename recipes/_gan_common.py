@@ -330,7 +330,7 @@ def _score_callback(run, evaluator, cfg, history):
             series = {k: [(h["epoch"], h[k]) for h in history if h[k] is not None]
                       for k in ("fid", "kid", "inception_score")}
             plot_series(os.path.join(run.images_dir, "scores.png"), {k: v for k, v in series.items() if v},
-                        xlabel="epoch", title=scores["network"])
+                        xlabel="epoch", title=f"{scores['network'].split(' (')[0]}, {cfg.fid_samples} samples")
             print(f"  epoch {epoch + 1}: FID {scores['fid']:.3f}, KID {scores['kid']['mean']:.4f}, "
                   f"IS {history[-1]['inception_score'] or float('nan'):.3f}  [{scores['network'].split(' ')[0]}]")
 

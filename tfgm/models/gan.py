@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from tfgm.losses import gan as gan_losses
 from tfgm.losses import regularizers as regs
+from tfgm.models._base import SubmodelConfigMixin
 from tfgm.models._seeds import step_seed
 
 _TEST_SEED_STEP = -1
@@ -75,7 +76,7 @@ def _uses_batch_norm(layer):
 
 
 @keras.saving.register_keras_serializable(package="tfgm")
-class GAN(keras.Model):
+class GAN(SubmodelConfigMixin, keras.Model):
     """Generator + discriminator trained adversarially.
 
     generator: Functional model z [B, D] → samples [B, ...] (images in [0, 1], or toy points [B, 2]).
@@ -358,27 +359,12 @@ class GAN(keras.Model):
         z_spec = tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")
         return {"generator": (lambda z: {"images": self.generate(z)}, [z_spec])}
 
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
-            "loss": self.loss_name,
-            "regularizers": self.regularizers,
-            "n_critic": self.n_critic,
-            "critic_batches": self.critic_batches,
-            "total_steps": self.total_steps,
-            "loss_options": self.loss_options,
-            "seed": self.seed,
-        }
+    SUBMODELS = ("generator", "discriminator")
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
+    def get_config(self):
+        return self._config(loss=self.loss_name, regularizers=self.regularizers, n_critic=self.n_critic,
+                            critic_batches=self.critic_batches, total_steps=self.total_steps,
+                            loss_options=self.loss_options, seed=self.seed)
 
 
 @dataclasses.dataclass(frozen=True)
