@@ -132,10 +132,34 @@ def gibbsnet_chain(batch_size, steps=20):
         steps * transition if transition else None)
 
 
+def _gan(variant_name, batch_size):
+    from tfgm.models import GAN, get_variant
+    from tfgm.nets import dcgan
+
+    variant = get_variant(variant_name)
+    model = GAN(dcgan.generator(100, (32, 32, 3)),
+                dcgan.discriminator((32, 32, 3), batch_norm=variant.critic_batch_norm,
+                                    spectral_norm=variant.spectral_norm),
+                loss=variant.loss, regularizers=variant.regularizers, n_critic=variant.n_critic)
+    d_opt, g_opt = variant.optimizers()
+    model.compile(d_optimizer=d_opt, g_optimizer=g_opt)
+    return _train_step(model, {"image": _images(batch_size, (32, 32, 3))}), batch_size, None
+
+
+def dcgan(batch_size):
+    """DCGAN train step (one D and one G update), 32×32, non-saturating loss."""
+    return _gan("dcgan", batch_size)
+
+
+def wgan_gp(batch_size):
+    """WGAN-GP train step: 5 critic updates with the gradient penalty, then one generator update, 32×32."""
+    return _gan("wgan_gp", batch_size)
+
+
 BENCHMARKS = {f.__name__: f for f in (discreg, vae, fortified_mnist_fgsm, fortified_mnist_pgd, pgd40_mnist,
-                                      gibbsnet_svhn, gibbsnet_chain)}
+                                      gibbsnet_svhn, gibbsnet_chain, dcgan, wgan_gp)}
 DEFAULT_BATCH = {"discreg": 100, "vae": 100, "fortified_mnist_fgsm": 128, "fortified_mnist_pgd": 128,
-                 "pgd40_mnist": 128, "gibbsnet_svhn": 64, "gibbsnet_chain": 64}
+                 "pgd40_mnist": 128, "gibbsnet_svhn": 64, "gibbsnet_chain": 64, "dcgan": 64, "wgan_gp": 64}
 
 
 def matmul_peak_gflops(n=2048, repeats=5):

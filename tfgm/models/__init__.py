@@ -3,7 +3,9 @@
 from tfgm.models.discreg_vae import DiscRegVAE
 from tfgm.models.fortified import FortifiedClassifier
 from tfgm.models.fortify import fortify
+from tfgm.models.gan import GAN, VARIANTS, get_variant
 from tfgm.models.gibbsnet import ALI, GibbsNet
 from tfgm.models.vae import VAE
 
-__all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify", "ALI", "GibbsNet"]
+__all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify", "GAN", "VARIANTS", "get_variant", "ALI",
+           "GibbsNet"]

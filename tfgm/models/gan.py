@@ -11,6 +11,7 @@ import warnings
 import keras
 import tensorflow as tf
 
+from tfgm._precision import loss_scale_optimizer
 from tfgm.losses import gan as gan_losses
 from tfgm.losses import regularizers as regs
 from tfgm.models._base import SubmodelConfigMixin
@@ -161,8 +162,8 @@ class GAN(SubmodelConfigMixin, keras.Model):
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Separate optimizers (default: DCGAN's Adam(2e-4, β1 = 0.5) each), built here inside the active scope."""
         super().compile(optimizer=None, **kwargs)
-        self.d_optimizer = keras.optimizers.get(d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5))
-        self.g_optimizer = keras.optimizers.get(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5))
+        self.d_optimizer = loss_scale_optimizer(d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5))
+        self.g_optimizer = loss_scale_optimizer(g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5))
         if self.d_optimizer is self.g_optimizer:
             raise ValueError("d_optimizer and g_optimizer must be two optimizer objects")
         self.d_optimizer.build(self.discriminator.trainable_variables)
