@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from tfgm.losses import regularizers as reg
+from tfgm.training import strategy as make_strategy  # CPU mirrored: reduce to one device (see BUILD.md)
 
 SEED = tf.constant([3, 7], tf.int32)
 
@@ -96,7 +97,7 @@ def test_gradient_penalty_in_tf_function_and_mirrored_replica_context():
     critic = linear_critic(w)
     real = tf.random.stateless_normal([4, 3], [1, 1])
     fake = tf.random.stateless_normal([4, 3], [2, 2])
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    strategy = make_strategy("mirrored")
 
     @tf.function
     def run():
