@@ -20,6 +20,7 @@ import time
 import warnings
 
 from recipes._cli import CommonConfig, parse_config
+from recipes._run import start_run
 
 BASELINE, FORTIFIED = "adversarial_training", "fortified"
 MODEL_LABELS = {BASELINE: "adv. training", FORTIFIED: "fortified"}
@@ -536,7 +537,7 @@ def run_image_recipe(config_cls, spec, description, argv=None):
 
     quiet_tensorflow(cfg.verbose)
     from tfgm.data import DataError
-    from tfgm.training import RunDir, TrainingDiverged, set_seed, strategy
+    from tfgm.training import TrainingDiverged, set_seed, strategy
 
     started = time.time()
     set_seed(cfg.seed, cfg.deterministic)
@@ -547,7 +548,7 @@ def run_image_recipe(config_cls, spec, description, argv=None):
     except DataError as exc:
         print(f"\ndata: {exc}", file=sys.stderr)
         return 2
-    run = RunDir(cfg.out, spec.recipe, cfg.name or None, resume=cfg.resume)
+    run = start_run(cfg, spec.recipe, strat)
     run.write_config(cfg)
     run.write_environment(cfg.seed, strat)
     print(f"run directory: {run.path}")

@@ -6,6 +6,7 @@ import os
 import sys
 
 from recipes._cli import CommonConfig, parse_config
+from recipes._run import start_run
 
 REPEATABLE = ("--regularizer", "--variant")
 
@@ -388,7 +389,7 @@ def main(spec, config_cls, description, argv=None):
     from recipes._data import batched
     from tfgm.data import DataError
     from tfgm.metrics.evaluator import GeneratorEvaluator
-    from tfgm.training import ImageGridCallback, RunDir, TrainingDiverged, set_seed, strategy
+    from tfgm.training import ImageGridCallback, TrainingDiverged, set_seed, strategy
 
     started = time.time()
     try:
@@ -400,7 +401,7 @@ def main(spec, config_cls, description, argv=None):
         return 2
     set_seed(cfg.seed, cfg.deterministic)
     strat = strategy(cfg.strategy)
-    run = RunDir(cfg.out, spec.recipe, cfg.name or None, resume=cfg.resume)
+    run = start_run(cfg, spec.recipe, strat)
     run.write_config(cfg)
     run.write_environment(cfg.seed, strat)
     print(f"run directory: {run.path}")

@@ -7,6 +7,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
+from recipes._run import start_run
 
 THESIS_TABLE_3_1 = {"ali": {"inception_score_samples": 5.41, "inception_score_inpainting": 5.59},
                     "gibbsnet": {"inception_score_samples": 5.69, "inception_score_inpainting": 6.15},
@@ -242,12 +243,11 @@ def main(spec, config_cls, description, argv=None):
 
     quiet_tensorflow(cfg.verbose)
     import keras
-    import numpy as np
 
     from recipes._data import batched, first_images
     from tfgm.data import DataError
     from tfgm.metrics.latent_probe import latent_probe_accuracy
-    from tfgm.training import RunDir, TrainingDiverged, set_seed, strategy
+    from tfgm.training import TrainingDiverged, set_seed, strategy
 
     started = time.time()
     set_seed(cfg.seed, cfg.deterministic)
@@ -257,7 +257,7 @@ def main(spec, config_cls, description, argv=None):
     except DataError as exc:
         print(f"\ndata: {exc}", file=sys.stderr)
         return 2
-    run = RunDir(cfg.out, spec.recipe, cfg.name or None, resume=cfg.resume)
+    run = start_run(cfg, spec.recipe, strat)
     run.write_config(cfg)
     run.write_environment(cfg.seed, strat)
     print(f"run directory: {run.path}")

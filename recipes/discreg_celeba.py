@@ -17,6 +17,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
+from recipes._run import start_run
 
 RECIPE = "discreg_celeba"
 IMAGE_SIZE = (64, 64)
@@ -225,19 +226,17 @@ def main(argv=None):
     quiet_tensorflow(cfg.verbose)
     from recipes._data import batched, first_images
     from tfgm.data import DataError
-    from tfgm.training import (ImageGridCallback, TrainingDiverged, chief_run_dir, latent_model_panels, set_precision,
-                               set_seed, strategy)
+    from tfgm.training import ImageGridCallback, TrainingDiverged, latent_model_panels, set_seed, strategy
 
     started = time.time()
     set_seed(cfg.seed, cfg.deterministic)
     strat = strategy(cfg.strategy)
-    set_precision(cfg.precision)  # before any model is built
     try:
         splits, num_attributes = _datasets(cfg)
     except DataError as exc:
         print(f"\ndata: {exc}", file=sys.stderr)
         return 2
-    run = chief_run_dir(strat, cfg.out, RECIPE, cfg.name or None, resume=cfg.resume)  # non-chief: temporary
+    run = start_run(cfg, RECIPE, strat)
     run.write_config(cfg)
     run.write_environment(cfg.seed, strat)
     print(f"run directory: {run.path}")

@@ -17,6 +17,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
+from recipes._run import start_run
 
 RECIPE = "fortified_detection"
 PLACEMENTS = ("input", "hidden")
@@ -152,7 +153,7 @@ def main(argv=None):
     from recipes._data import batched
     from recipes._fortified_common import dict_dataset, export_models, load_image_data, train_attack, train_stage
     from tfgm.data import DataError
-    from tfgm.training import RunDir, TrainingDiverged, set_seed, strategy
+    from tfgm.training import TrainingDiverged, set_seed, strategy
 
     started = time.time()
     set_seed(cfg.seed, cfg.deterministic)
@@ -162,7 +163,7 @@ def main(argv=None):
     except DataError as exc:
         print(f"\ndata: {exc}", file=sys.stderr)
         return 2
-    run = RunDir(cfg.out, RECIPE, cfg.name or None, resume=cfg.resume)
+    run = start_run(cfg, RECIPE, strat)
     run.write_config(cfg)
     run.write_environment(cfg.seed, strat)
     print(f"run directory: {run.path}")

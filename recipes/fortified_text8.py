@@ -23,6 +23,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
+from recipes._run import start_run
 
 RECIPE = "fortified_text8"
 THESIS_RATIOS = {50: 1.03, 180: 1.12, 300: 1.34}
@@ -234,7 +235,7 @@ def main(argv=None):
     quiet_tensorflow(cfg.verbose)
     from recipes._fortified_common import export_models, train_stage
     from tfgm.data import DataError, text8
-    from tfgm.training import RunDir, TrainingDiverged, set_seed, strategy
+    from tfgm.training import TrainingDiverged, set_seed, strategy
 
     started = time.time()
     set_seed(cfg.seed, cfg.deterministic)
@@ -245,7 +246,7 @@ def main(argv=None):
     except DataError as exc:
         print(f"\ndata: {exc}", file=sys.stderr)
         return 2
-    run = RunDir(cfg.out, RECIPE, cfg.name or None, resume=cfg.resume)
+    run = start_run(cfg, RECIPE, strat)
     run.write_config(cfg)
     run.write_environment(cfg.seed, strat)
     print(f"run directory: {run.path}")

@@ -21,6 +21,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
+from recipes._run import start_run
 
 RECIPE = "gan_toy"
 GRID = (-4.0, -2.0, 0.0, 2.0, 4.0)
@@ -172,7 +173,7 @@ def main(argv=None):
     import numpy as np
 
     from recipes._gan_common import describe, export_models, gan_settings, loss_curves_callback, train_stage
-    from tfgm.training import RunDir, TrainingDiverged, set_seed, strategy
+    from tfgm.training import TrainingDiverged, set_seed, strategy
 
     started = time.time()
     if cfg.data != "grid25":
@@ -185,7 +186,7 @@ def main(argv=None):
         return 2
     set_seed(cfg.seed, cfg.deterministic)
     strat = strategy(cfg.strategy)
-    run = RunDir(cfg.out, RECIPE, cfg.name or None, resume=cfg.resume)
+    run = start_run(cfg, RECIPE, strat)
     run.write_config(cfg)
     run.write_environment(cfg.seed, strat)
     print(f"run directory: {run.path}")

@@ -5,7 +5,6 @@ import os
 import zipfile
 
 import numpy as np
-import pytest
 
 from recipes import fortified_text8
 from tfgm.data import text8

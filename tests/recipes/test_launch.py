@@ -1,7 +1,6 @@
 """recipes.launch: TF_CONFIG per worker, command lines, failure propagation (plain-Python workers, no TF)."""
 
 import json
-import sys
 
 import pytest
 
