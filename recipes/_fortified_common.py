@@ -17,10 +17,9 @@ import functools
 import os
 import sys
 import time
-import warnings
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run
+from recipes._run import start_run, train_stage
 
 BASELINE, FORTIFIED = "adversarial_training", "fortified"
 MODEL_LABELS = {BASELINE: "adv. training", FORTIFIED: "fortified"}
@@ -176,34 +175,6 @@ def dict_dataset(x, y, batch_size):
 
 
 # ------------------------------------------------------------------------------------------- training
-
-
-def train_stage(run, strat, name, build, train, validation, epochs):
-    """Train `build()` (built in the strategy scope) with resume, NaN guard and TensorBoard; a finished
-    model (models/<name>.keras) is loaded instead. Returns the model."""
-    import keras
-
-    from tfgm.training import NaNGuard, ResumableCheckpoint
-
-    path = run.model_path(name)
-    if os.path.exists(path):
-        print(f"[{name}] finished earlier: loading {path}")
-        with strat.scope():
-            return keras.saving.load_model(path)
-    with strat.scope():
-        model = build()
-    checkpoint = ResumableCheckpoint(os.path.join(run.checkpoints_dir, name), model=model)
-    initial_epoch = checkpoint.restore()
-    if initial_epoch:
-        print(f"[{name}] resuming after epoch {initial_epoch}")
-    print(f"[{name}] training {epochs} epochs")
-    callbacks = [checkpoint, NaNGuard(checkpoint), keras.callbacks.TensorBoard(os.path.join(run.logs_dir, name))]
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
-        model.fit(train, validation_data=validation, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
-                  verbose=1 if sys.stdout.isatty() else 2)
-    run.save_model(model, name)
-    return model
 
 
 def train_attack(cfg, eps):
@@ -561,7 +532,7 @@ def run_image_recipe(config_cls, spec, description, argv=None):
     models = {}
     try:
         for name, build in ((BASELINE, build_baseline), (FORTIFIED, build_fortified)):
-            models[name] = train_stage(run, strat, name, build, train, validation, epochs)
+            models[name] = train_stage(run, strat, name, build, {"x": train, "validation_data": validation, "epochs": epochs})
     except TrainingDiverged as exc:
         print(f"\nstopped: {exc}", file=sys.stderr)
         return 1

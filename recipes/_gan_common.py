@@ -6,7 +6,7 @@ import os
 import sys
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run
+from recipes._run import start_run, train_stage
 
 REPEATABLE = ("--regularizer", "--variant")
 
@@ -76,31 +76,6 @@ def describe(settings, batch_norm=True):
     text = (f"loss {settings['loss']}, regularizers {regs}, n_critic {settings['n_critic']}, "
             f"SN {'on' if settings['spectral_norm'] else 'off'}")
     return text + (f", critic BN {'on' if settings['critic_batch_norm'] else 'off'}" if batch_norm else "")
-
-
-def train_stage(run, strategy, name, build, fit_kwargs, callbacks=()):
-    """Train the model `build()` makes (in the strategy scope) unless models/<name>.keras exists; resumable."""
-    import keras
-
-    from tfgm.training import NaNGuard, ResumableCheckpoint
-
-    path = run.model_path(name)
-    if os.path.exists(path):
-        print(f"[{name}] finished earlier: loading {path}")
-        with strategy.scope():
-            return keras.saving.load_model(path)
-    with strategy.scope():
-        model = build()
-    checkpoint = ResumableCheckpoint(os.path.join(run.checkpoints_dir, name), model=model)
-    initial_epoch = checkpoint.restore()
-    if initial_epoch:
-        print(f"[{name}] resuming after epoch {initial_epoch}")
-    all_callbacks = [checkpoint, NaNGuard(checkpoint), keras.callbacks.TensorBoard(os.path.join(run.logs_dir, name)),
-                     *callbacks]
-    model.fit(initial_epoch=initial_epoch, callbacks=all_callbacks, verbose=1 if sys.stdout.isatty() else 2,
-              **fit_kwargs)
-    run.save_model(model, name)
-    return model
 
 
 def loss_curves_callback(path, points_per_epoch=50):

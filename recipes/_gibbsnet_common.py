@@ -7,7 +7,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run
+from recipes._run import start_run, train_stage
 
 THESIS_TABLE_3_1 = {"ali": {"inception_score_samples": 5.41, "inception_score_inpainting": 5.59},
                     "gibbsnet": {"inception_score_samples": 5.69, "inception_score_inpainting": 6.15},
@@ -83,28 +83,6 @@ def _load(cfg, spec):
             ds = ds.map(lambda d: {"image": d["image"], "label": tf.gather(table, tf.cast(d["label"], tf.int32))})
         splits[split] = ds.cache()
     return splits
-
-
-def _train(run, strategy, name, build, fit_kwargs):
-    import keras
-
-    from tfgm.training import NaNGuard, ResumableCheckpoint
-
-    path = run.model_path(name)
-    if os.path.exists(path):
-        print(f"[{name}] finished earlier: loading {path}")
-        with strategy.scope():
-            return keras.saving.load_model(path)
-    with strategy.scope():
-        model = build()
-    checkpoint = ResumableCheckpoint(os.path.join(run.checkpoints_dir, name), model=model)
-    initial_epoch = checkpoint.restore()
-    if initial_epoch:
-        print(f"[{name}] resuming after epoch {initial_epoch}")
-    callbacks = [checkpoint, NaNGuard(checkpoint), keras.callbacks.TensorBoard(os.path.join(run.logs_dir, name))]
-    model.fit(initial_epoch=initial_epoch, callbacks=callbacks, verbose=1 if sys.stdout.isatty() else 2, **fit_kwargs)
-    run.save_model(model, name)
-    return model
 
 
 def _score_classifier(spec, num_classes):
@@ -267,10 +245,10 @@ def main(spec, config_cls, description, argv=None):
     epochs = cfg.epochs or cfg.gan_epochs
     try:
         pairs = lambda ds: ds.map(lambda d: (d["image"], d["label"]))  # noqa: E731
-        classifier = _train(run, strat, "score_classifier", lambda: _score_classifier(spec, num_classes),
+        classifier = train_stage(run, strat, "score_classifier", lambda: _score_classifier(spec, num_classes),
                             dict(x=pairs(train), validation_data=pairs(test),
                                  epochs=cfg.epochs or cfg.classifier_epochs))
-        models = {name: _train(run, strat, name, _builder(cfg, spec, name), dict(x=train, epochs=epochs))
+        models = {name: train_stage(run, strat, name, _builder(cfg, spec, name), dict(x=train, epochs=epochs))
                   for name in ("ali", "gibbsnet")}
     except TrainingDiverged as exc:
         print(f"\nstopped: {exc}", file=sys.stderr)

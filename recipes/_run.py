@@ -8,3 +8,34 @@ def start_run(cfg, recipe, strategy):
 
     set_precision(cfg.precision)
     return chief_run_dir(strategy, cfg.out, recipe, cfg.name or None, resume=cfg.resume)
+
+
+def train_stage(run, strategy, name, build, fit_kwargs, callbacks=()):
+    """Train the model `build()` makes (inside the strategy scope) with `model.fit(**fit_kwargs)`, resumable
+    from `checkpoints/<name>/`, with a NaN guard and TensorBoard logs; saves `models/<name>.keras`. A stage
+    that finished earlier (its .keras file exists) is loaded instead of trained. Returns the model."""
+    import os
+    import sys
+
+    import keras
+
+    from tfgm.training import NaNGuard, ResumableCheckpoint
+
+    path = run.model_path(name)
+    if os.path.exists(path):
+        print(f"[{name}] finished earlier: loading {path}")
+        with strategy.scope():
+            return keras.saving.load_model(path)
+    with strategy.scope():
+        model = build()
+    checkpoint = ResumableCheckpoint(os.path.join(run.checkpoints_dir, name), model=model)
+    initial_epoch = checkpoint.restore()
+    if initial_epoch:
+        print(f"[{name}] resuming after epoch {initial_epoch}")
+    print(f"[{name}] training {fit_kwargs.get('epochs', 1)} epochs")
+    all_callbacks = [checkpoint, NaNGuard(checkpoint), keras.callbacks.TensorBoard(os.path.join(run.logs_dir, name)),
+                     *callbacks]
+    model.fit(initial_epoch=initial_epoch, callbacks=all_callbacks, shuffle=False,
+              verbose=1 if sys.stdout.isatty() else 2, **fit_kwargs)
+    run.save_model(model, name)
+    return model

@@ -17,7 +17,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run
+from recipes._run import start_run, train_stage
 
 RECIPE = "discreg_celeba"
 IMAGE_SIZE = (64, 64)
@@ -91,37 +91,6 @@ def _attribute_names(num_attributes):
     if num_attributes == len(CELEBA_ATTRIBUTES):
         return list(CELEBA_ATTRIBUTES)
     return [f"attribute_{k}" for k in range(num_attributes)]
-
-
-class Stages:
-    """Trains named models one after another in one run directory; a finished stage is loaded, not redone."""
-
-    def __init__(self, cfg, run, strategy):
-        self.cfg, self.run, self.strategy = cfg, run, strategy
-
-    def train(self, name, build, train, validation, epochs, extra_callbacks=()):
-        import keras
-
-        from tfgm.training import NaNGuard, ResumableCheckpoint
-
-        path = self.run.model_path(name)
-        if os.path.exists(path):
-            print(f"[{name}] finished earlier: loading {path}")
-            with self.strategy.scope():
-                return keras.saving.load_model(path)
-        with self.strategy.scope():
-            model = build()
-        checkpoint = ResumableCheckpoint(os.path.join(self.run.checkpoints_dir, name), model=model)
-        initial_epoch = checkpoint.restore()
-        if initial_epoch:
-            print(f"[{name}] resuming after epoch {initial_epoch}")
-        print(f"[{name}] training {epochs} epochs")
-        callbacks = [checkpoint, NaNGuard(checkpoint),
-                     keras.callbacks.TensorBoard(os.path.join(self.run.logs_dir, name)), *extra_callbacks]
-        model.fit(train, validation_data=validation, epochs=epochs, initial_epoch=initial_epoch,
-                  callbacks=callbacks, shuffle=False, verbose=1 if sys.stdout.isatty() else 2)
-        self.run.save_model(model, name)
-        return model
 
 
 def _builders(cfg, num_attributes, classifier=None):
@@ -245,19 +214,20 @@ def main(argv=None):
     validation = batched(splits["validation"], cfg.batch_size)
     test = batched(splits["test"], cfg.batch_size)
     fixed = first_images(splits["validation"], 16)
-    stages = Stages(cfg, run, strat)
     try:
         build_classifier, _, _ = _builders(cfg, num_attributes)
         pairs = lambda ds: ds.map(lambda d: (d["image"], d["attributes"]))  # noqa: E731
-        classifier = stages.train("classifier", build_classifier, pairs(train), pairs(validation),
-                                  cfg.stage_epochs(cfg.classifier_epochs))
+        classifier = train_stage(run, strat, "classifier", build_classifier,
+                                 {"x": pairs(train), "validation_data": pairs(validation),
+                                  "epochs": cfg.stage_epochs(cfg.classifier_epochs)})
         _, build_vae, build_discreg = _builders(cfg, num_attributes, classifier)
         models = {}
         for name, build in (("vae", build_vae), ("discreg_vae", build_discreg)):
             grids = ImageGridCallback(run.images_dir, os.path.join(run.logs_dir, name),
                                       latent_model_panels(fixed, seed=cfg.seed), every=cfg.image_every,
                                       prefix=f"{name}_")
-            models[name] = stages.train(name, build, train, validation, cfg.stage_epochs(cfg.vae_epochs), [grids])
+            models[name] = train_stage(run, strat, name, build, {"x": train, "validation_data": validation,
+                                                                 "epochs": cfg.stage_epochs(cfg.vae_epochs)}, [grids])
     except TrainingDiverged as exc:
         print(f"\nstopped: {exc}", file=sys.stderr)
         return 1

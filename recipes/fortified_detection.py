@@ -17,7 +17,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run
+from recipes._run import start_run, train_stage
 
 RECIPE = "fortified_detection"
 PLACEMENTS = ("input", "hidden")
@@ -151,7 +151,7 @@ def main(argv=None):
 
     quiet_tensorflow(cfg.verbose)
     from recipes._data import batched
-    from recipes._fortified_common import dict_dataset, export_models, load_image_data, train_attack, train_stage
+    from recipes._fortified_common import dict_dataset, export_models, load_image_data, train_attack
     from tfgm.data import DataError
     from tfgm.training import TrainingDiverged, set_seed, strategy
 
@@ -175,8 +175,9 @@ def main(argv=None):
         for placement in cfg.placements:
             for capacity in cfg.capacities:
                 name = f"{placement}_{capacity}"
-                model = train_stage(run, strat, name, _builder(cfg, placement, capacity, num_classes), train,
-                                    validation, cfg.epochs or cfg.train_epochs)
+                model = train_stage(run, strat, name, _builder(cfg, placement, capacity, num_classes),
+                                    {"x": train, "validation_data": validation,
+                                     "epochs": cfg.epochs or cfg.train_epochs})
                 models[name] = model
                 results.setdefault(placement, {})[str(capacity)] = _measure(cfg, model, x_test, y_test)
     except TrainingDiverged as exc:

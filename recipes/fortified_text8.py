@@ -23,7 +23,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run
+from recipes._run import start_run, train_stage
 
 RECIPE = "fortified_text8"
 THESIS_RATIOS = {50: 1.03, 180: 1.12, 300: 1.34}
@@ -233,7 +233,7 @@ def main(argv=None):
     from tfgm.training import quiet_tensorflow
 
     quiet_tensorflow(cfg.verbose)
-    from recipes._fortified_common import export_models, train_stage
+    from recipes._fortified_common import export_models
     from tfgm.data import DataError, text8
     from tfgm.training import TrainingDiverged, set_seed, strategy
 
@@ -254,7 +254,8 @@ def main(argv=None):
     validation = lm_dataset(splits["validation"], cfg.sequence_length, cfg.batch_size, limit=cfg.eval_windows)
     try:
         model = train_stage(run, strat, "fortified_lm", lambda: build_model(cfg),
-                            train.take(cfg.steps_per_epoch), validation, cfg.epochs or cfg.train_epochs)
+                            {"x": train.take(cfg.steps_per_epoch), "validation_data": validation,
+                             "epochs": cfg.epochs or cfg.train_epochs})
     except TrainingDiverged as exc:
         print(f"\nstopped: {exc}", file=sys.stderr)
         return 1
