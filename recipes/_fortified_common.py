@@ -19,7 +19,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run, train_stage
+from recipes._run import export_models, start_run, train_stage
 
 BASELINE, FORTIFIED = "adversarial_training", "fortified"
 MODEL_LABELS = {BASELINE: "adv. training", FORTIFIED: "fortified"}
@@ -482,16 +482,6 @@ def summary_table(rows, detection, masking, threshold, cfg):
         lines.append(f"gradient-masking checks, {MODEL_LABELS[name]}:")
         lines += [f"  {line}" for line in report["lines"]]
     return "\n".join(lines)
-
-
-def export_models(run, models):
-    """export_run over the given models; prints and returns the exit status (0 ok, 2 failed)."""
-    from export import export_run
-
-    report = export_run(run.path, models=models)
-    ok = bool(report["passed"])
-    print(f"export: {'ok' if ok else 'FAILED'} → {os.path.join(run.export_dir, 'export_report.json')}")
-    return 0 if ok else 2
 
 
 # ------------------------------------------------------------------------------------------------ main

@@ -6,7 +6,7 @@ import os
 import sys
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run, train_stage
+from recipes._run import export_models, start_run, train_stage
 
 REPEATABLE = ("--regularizer", "--variant")
 
@@ -137,16 +137,6 @@ def plot_series(path, series, xlabel, title=""):
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=90)
     plt.close(fig)
-
-
-def export_models(run, models):
-    """Export `models` (SavedModel endpoints generate/sample + ONNX generator); 0 if every check passed."""
-    from export import export_run
-
-    report = export_run(run.path, models=models)
-    ok = bool(report["passed"])
-    print(f"export: {'ok' if ok else 'FAILED'} → {os.path.join(run.export_dir, 'export_report.json')}")
-    return 0 if ok else 2
 
 
 FID_NETWORKS = ("classifier", "inception_v3", "inception2015", "none")

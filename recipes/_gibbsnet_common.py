@@ -7,7 +7,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run, train_stage
+from recipes._run import export_models, start_run, train_stage
 
 THESIS_TABLE_3_1 = {"ali": {"inception_score_samples": 5.41, "inception_score_inpainting": 5.59},
                     "gibbsnet": {"inception_score_samples": 5.69, "inception_score_inpainting": 6.15},
@@ -287,7 +287,7 @@ def main(spec, config_cls, description, argv=None):
         },
         "data": cfg.data, "train_steps": {"ali": 1, "gibbsnet": cfg.train_steps},
     })
-    status = _export(run, models) if cfg.export else 0
+    status = export_models(run, models) if cfg.export else 0
     print()
     print(summary(table))
     print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")
@@ -302,12 +302,3 @@ def summary(table):
     lines = [f"{'metric':28s} {'ALI':>10s} {'GibbsNet':>10s}", "-" * 50]
     lines += [f"{label:28s} {table['ali'][key]:10.4f} {table['gibbsnet'][key]:10.4f}" for key, label in rows]
     return "\n".join(lines)
-
-
-def _export(run, models):
-    from export import export_run
-
-    report = export_run(run.path, models=models)
-    ok = bool(report["passed"])
-    print(f"export: {'ok' if ok else 'FAILED'} → {os.path.join(run.export_dir, 'export_report.json')}")
-    return 0 if ok else 2

@@ -39,3 +39,16 @@ def train_stage(run, strategy, name, build, fit_kwargs, callbacks=()):
               verbose=1 if sys.stdout.isatty() else 2, **fit_kwargs)
     run.save_model(model, name)
     return model
+
+
+def export_models(run, models):
+    """`export.export_run` over `models` (SavedModel + ONNX with parity); prints where the report is and
+    returns the exit status: 0 when every check passed, 2 otherwise."""
+    import os
+
+    from export import export_run
+
+    report = export_run(run.path, models=models)
+    ok = bool(report["passed"])
+    print(f"export: {'ok' if ok else 'FAILED'} → {os.path.join(run.export_dir, 'export_report.json')}")
+    return 0 if ok else 2

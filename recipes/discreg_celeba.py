@@ -17,7 +17,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run, train_stage
+from recipes._run import export_models, start_run, train_stage
 
 RECIPE = "discreg_celeba"
 IMAGE_SIZE = (64, 64)
@@ -248,21 +248,12 @@ def main(argv=None):
     })
     status = 0
     if cfg.export and run.is_chief:
-        status = _export(run, models)
+        status = export_models(run, models)
     run.cleanup()
     print()
     print(summary_table(results, ceiling["mean"]))
     print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")
     return status
-
-
-def _export(run, models):
-    from export import export_run
-
-    report = export_run(run.path, models=models)
-    ok = bool(report["passed"])
-    print(f"export: {'ok' if ok else 'FAILED'} → {os.path.join(run.export_dir, 'export_report.json')}")
-    return 0 if ok else 2
 
 
 if __name__ == "__main__":

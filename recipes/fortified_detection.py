@@ -17,7 +17,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run, train_stage
+from recipes._run import export_models, start_run, train_stage
 
 RECIPE = "fortified_detection"
 PLACEMENTS = ("input", "hidden")
@@ -151,7 +151,7 @@ def main(argv=None):
 
     quiet_tensorflow(cfg.verbose)
     from recipes._data import batched
-    from recipes._fortified_common import dict_dataset, export_models, load_image_data, train_attack
+    from recipes._fortified_common import dict_dataset, load_image_data, train_attack
     from tfgm.data import DataError
     from tfgm.training import TrainingDiverged, set_seed, strategy
 

@@ -23,7 +23,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run, train_stage
+from recipes._run import export_models, start_run, train_stage
 
 RECIPE = "fortified_text8"
 THESIS_RATIOS = {50: 1.03, 180: 1.12, 300: 1.34}
@@ -233,7 +233,6 @@ def main(argv=None):
     from tfgm.training import quiet_tensorflow
 
     quiet_tensorflow(cfg.verbose)
-    from recipes._fortified_common import export_models
     from tfgm.data import DataError, text8
     from tfgm.training import TrainingDiverged, set_seed, strategy
 

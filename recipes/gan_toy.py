@@ -21,7 +21,7 @@ import sys
 import time
 
 from recipes._cli import CommonConfig, parse_config
-from recipes._run import start_run, train_stage
+from recipes._run import export_models, start_run, train_stage
 
 RECIPE = "gan_toy"
 GRID = (-4.0, -2.0, 0.0, 2.0, 4.0)
@@ -172,7 +172,7 @@ def main(argv=None):
     quiet_tensorflow(cfg.verbose)
     import numpy as np
 
-    from recipes._gan_common import describe, export_models, gan_settings, loss_curves_callback
+    from recipes._gan_common import describe, gan_settings, loss_curves_callback
     from tfgm.training import TrainingDiverged, set_seed, strategy
 
     started = time.time()

@@ -41,3 +41,25 @@ def _write(file, **arrays):
     except OSError:
         if tmp and os.path.exists(tmp):
             os.remove(tmp)
+
+
+def in_chunks(count, chunk_size, stream, make_chunk, empty):
+    """(images, targets) of `count` examples made `chunk_size` at a time by `make_chunk(rng, n)`.
+
+    Chunk c draws from `np.random.default_rng([*stream, c])` and always samples a full chunk's parameters
+    before keeping the first n, so a shorter set is a prefix of a longer one. `empty` is returned for count 0.
+    """
+    images, targets = [], []
+    for chunk in range((count + chunk_size - 1) // chunk_size):
+        n = min(chunk_size, count - chunk * chunk_size)
+        chunk_images, chunk_targets = make_chunk(np.random.default_rng([*stream, chunk]), n)
+        images.append(chunk_images)
+        targets.append(chunk_targets)
+    if not images:
+        return empty
+    return np.concatenate(images), np.concatenate(targets)
+
+
+def first(params, n):
+    """A dict of sampled parameters cut to its first n entries (scalars kept)."""
+    return {k: v[:n] if np.ndim(v) else v for k, v in params.items()}

@@ -143,18 +143,13 @@ def generate(count, seed=0, split="train"):
     equals a shorter set.
     """
     check_split(split, "builtin_digits")
-    images, labels = [], []
-    for chunk in range((count + _CHUNK - 1) // _CHUNK):
-        rng = np.random.default_rng([VERSION, seed, _SPLIT_IDS[split], chunk])
-        n = min(_CHUNK, count - chunk * _CHUNK)
-        chunk_labels = sample_labels(rng)
-        style = sample_style(rng, _CHUNK)
-        style = {k: v[:n] if np.ndim(v) else v for k, v in style.items()}
-        images.append(render(chunk_labels[:n], style))
-        labels.append(chunk_labels[:n])
-    if not images:
-        return np.zeros((0, SIZE, SIZE, 1), np.uint8), np.zeros((0,), np.int32)
-    return np.concatenate(images), np.concatenate(labels)
+
+    def make_chunk(rng, n):
+        labels = sample_labels(rng)
+        return render(labels[:n], _generated_cache.first(sample_style(rng, _CHUNK), n)), labels[:n]
+
+    empty = (np.zeros((0, SIZE, SIZE, 1), np.uint8), np.zeros((0,), np.int32))
+    return _generated_cache.in_chunks(count, _CHUNK, [VERSION, seed, _SPLIT_IDS[split]], make_chunk, empty)
 
 
 def cache_dir():

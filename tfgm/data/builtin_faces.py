@@ -332,18 +332,13 @@ def generate(count, seed=0, split="train", overrides=None):
     attributes, and what follows from them, change).
     """
     check_split(split, "builtin_faces")
-    images, attributes = [], []
-    for chunk in range((count + _CHUNK - 1) // _CHUNK):
-        rng = np.random.default_rng([VERSION, seed, _SPLIT_IDS[split], chunk])
-        n = min(_CHUNK, count - chunk * _CHUNK)
+
+    def make_chunk(rng, n):
         attrs = apply_overrides(sample_attributes(rng, _CHUNK), overrides)
-        nuisance = sample_nuisance(rng, _CHUNK)
-        nuisance = {k: v[:n] if np.ndim(v) else v for k, v in nuisance.items()}
-        images.append(render(attrs[:n], nuisance))
-        attributes.append(attrs[:n])
-    if not images:
-        return np.zeros((0, SIZE, SIZE, 3), np.uint8), np.zeros((0, len(CELEBA_ATTRIBUTES)), np.float32)
-    return np.concatenate(images), np.concatenate(attributes)
+        return render(attrs[:n], _generated_cache.first(sample_nuisance(rng, _CHUNK), n)), attrs[:n]
+
+    empty = (np.zeros((0, SIZE, SIZE, 3), np.uint8), np.zeros((0, len(CELEBA_ATTRIBUTES)), np.float32))
+    return _generated_cache.in_chunks(count, _CHUNK, [VERSION, seed, _SPLIT_IDS[split]], make_chunk, empty)
 
 
 def cache_dir():

@@ -42,15 +42,12 @@ def _select(file, keys, split):
             f"{file} has per-split keys but none for the {split!r} split (keys: {sorted(keys)}); "
             f"add x_{split} (and y_{split}) or use a single 'x' array."
         )
-    rows = None
-    if carve:
-
-        def rows(n):
-            cut = n - n // 10
-            return np.arange(cut) if split == "train" else np.arange(cut, n)
+    def rows(n):
+        cut = n - n // 10
+        return np.arange(cut) if split == "train" else np.arange(cut, n)
 
     y_key = "y" + x_key[1:]
-    return x_key, (y_key if y_key in keys else None), rows
+    return x_key, (y_key if y_key in keys else None), rows if carve else None
 
 
 def _check_images(file, key, x):
