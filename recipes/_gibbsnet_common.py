@@ -1,5 +1,6 @@
 """Shared body of the GibbsNet recipes (thesis ch. 3): train ALI and GibbsNet with the same architecture,
-seed and budget, then write chains, inpaintings, a long chain, the latent probe, IS/FID and the export."""
+seed and budget (with chain and inpainting grids every epoch: `chain_panels`), then write chains,
+inpaintings, a long chain, the latent probe, IS/FID and the export."""
 
 import dataclasses
 import os
@@ -35,6 +36,8 @@ class GibbsConfig(CommonConfig):
     train_examples: int = dataclasses.field(default=0, metadata={"help": "training examples (0: all)"})
     eval_examples: int = dataclasses.field(default=0, metadata={"help": "test examples for evaluation (0: all)"})
     chain_steps: int = dataclasses.field(default=20, metadata={"help": "steps of the sample/inpainting chains"})
+    image_every: int = dataclasses.field(default=1, metadata={
+        "help": "write the chain and inpainting grids every N epochs during training (and after the last)"})
     long_chain_steps: int = dataclasses.field(default=1000, metadata={"help": "steps of the long chain"})
     probe_epochs: int = dataclasses.field(default=50, metadata={"help": "epochs of the latent probe"})
     probe_hidden: tuple[int, ...] = dataclasses.field(default=(512, 512), metadata={"help": "latent probe layers"})
@@ -127,20 +130,57 @@ def _builder(cfg, spec, name):
     return build
 
 
+def chain_rows(model, n, steps, seed):
+    """n unclamped chains of `steps` steps from z₀ ~ N(0, I) (stateless in `seed`): [n, steps, H, W, C]."""
+    import numpy as np
+
+    return np.swapaxes(np.asarray(model.sample(n, steps=steps, seed=seed, return_chain=True)), 0, 1)
+
+
+def inpainting_rows(model, images, steps, seed):
+    """Right-half inpainting chains of images [R, H, W, C]: per row the original, the given right half (left
+    half grey), then the chain's `steps` images: [R, 2 + steps, H, W, C]."""
+    import numpy as np
+
+    images = np.asarray(images, "float32")
+    mask = _right_half(images)
+    chain = np.asarray(model.inpaint(images, mask, steps=steps, seed=seed, return_chain=True))
+    given = np.where(mask > 0.5, images, 0.5)
+    return np.concatenate([images[:, None], given[:, None], np.swapaxes(chain, 0, 1)], axis=1)
+
+
+def chain_panels(cfg, fixed, chains=8, max_steps=10):
+    """Panels for `tfgm.training.ImageGridCallback` during training, cheap enough for every epoch:
+    "chain": `chains` unclamped chains of min(cfg.chain_steps, max_steps) steps from fixed noise (seed
+    cfg.seed), [chains, steps, H, W, C]; "inpainting": the right-half inpainting chains of the fixed test
+    images `fixed` [R, H, W, C], [R, 2 + steps, H, W, C]. The model needs GibbsNet's `sample` and `inpaint`."""
+    import numpy as np
+
+    steps = max(1, min(int(cfg.chain_steps), int(max_steps)))
+    fixed = np.asarray(fixed, "float32")
+    return {"chain": lambda model: chain_rows(model, chains, steps, cfg.seed),
+            "inpainting": lambda model: inpainting_rows(model, fixed, steps, cfg.seed)}
+
+
+def image_callback(run, cfg, name, fixed):
+    """The per-epoch ImageGridCallback of stage `name`: `chain_panels` as images/<name>_<panel>_epochNNN.png
+    (and _latest.png) and TensorBoard images in logs/<name>/, every `cfg.image_every` epochs."""
+    from tfgm.training import ImageGridCallback
+
+    return ImageGridCallback(run.images_dir, os.path.join(run.logs_dir, name), chain_panels(cfg, fixed),
+                             every=cfg.image_every, prefix=f"{name}_")
+
+
 def _images(run, name, model, fixed, cfg):
     """PNG strips: 8 chains of `chain_steps` from noise, inpainting chains (right half given), long chain."""
     import numpy as np
 
     from tfgm.training import make_grid, save_png
 
-    chain = np.asarray(model.sample(8, steps=cfg.chain_steps, seed=cfg.seed, return_chain=True))
     save_png(os.path.join(run.images_dir, f"{name}_chain_{cfg.chain_steps}_steps.png"),
-             make_grid(np.swapaxes(chain, 0, 1)))
-    mask = _right_half(fixed)
-    inpainted = np.asarray(model.inpaint(fixed, mask, steps=cfg.chain_steps, seed=cfg.seed, return_chain=True))
-    given = np.where(mask > 0.5, fixed, 0.5)
-    rows = np.concatenate([fixed[:, None], given[:, None], np.swapaxes(inpainted, 0, 1)], axis=1)
-    save_png(os.path.join(run.images_dir, f"{name}_inpainting_right_half_given.png"), make_grid(rows))
+             make_grid(chain_rows(model, 8, cfg.chain_steps, cfg.seed)))
+    save_png(os.path.join(run.images_dir, f"{name}_inpainting_right_half_given.png"),
+             make_grid(inpainting_rows(model, fixed, cfg.chain_steps, cfg.seed)))
     snapshots = []
     z = np.random.default_rng(cfg.seed).normal(size=(8, cfg.latent_dim)).astype("float32")
     every = max(1, cfg.long_chain_steps // 10)
@@ -243,12 +283,14 @@ def main(spec, config_cls, description, argv=None):
     test = batched(splits["test"], cfg.batch_size)
     num_classes = len(spec.classes) or int(max(int(b["label"].numpy().max()) for b in test)) + 1
     epochs = cfg.epochs or cfg.gan_epochs
+    fixed = first_images(splits["test"], 8)
     try:
         pairs = lambda ds: ds.map(lambda d: (d["image"], d["label"]))  # noqa: E731
         classifier = train_stage(run, strat, "score_classifier", lambda: _score_classifier(spec, num_classes),
-                            dict(x=pairs(train), validation_data=pairs(test),
-                                 epochs=cfg.epochs or cfg.classifier_epochs))
-        models = {name: train_stage(run, strat, name, _builder(cfg, spec, name), dict(x=train, epochs=epochs))
+                                 dict(x=pairs(train), validation_data=pairs(test),
+                                      epochs=cfg.epochs or cfg.classifier_epochs))
+        models = {name: train_stage(run, strat, name, _builder(cfg, spec, name), dict(x=train, epochs=epochs),
+                                    [image_callback(run, cfg, name, fixed)])
                   for name in ("ali", "gibbsnet")}
     except TrainingDiverged as exc:
         print(f"\nstopped: {exc}", file=sys.stderr)
@@ -258,7 +300,6 @@ def main(spec, config_cls, description, argv=None):
     classifier_accuracy = float(classifier.evaluate(pairs(test), verbose=0, return_dict=True)["accuracy"])
     feature_net = keras.Model(classifier.input, classifier.get_layer("features").output)
     real_features = feature_net.predict(test.map(lambda d: d["image"]), verbose=0)
-    fixed = first_images(splits["test"], 8)
     results = {}
     for name, model in models.items():
         result = {"latent_probe": latent_probe_accuracy(lambda x, m=model: m.infer(x), train, test,

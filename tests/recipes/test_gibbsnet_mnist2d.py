@@ -7,7 +7,7 @@ import pytest
 
 from recipes import gibbsnet_mnist2d
 
-TINY = ["--quick", "--train-examples", "256", "--eval-examples", "96", "--epochs", "1", "--long-chain-steps", "20",
+TINY = ["--quick", "--train-examples", "256", "--eval-examples", "96", "--epochs", "2", "--long-chain-steps", "20",
         "--score-samples", "64", "--probe-epochs", "2", "--chain-steps", "4"]
 
 
@@ -25,6 +25,10 @@ def test_quick_run_writes_scatter_plots_chains_table_and_export(quick_run):
         assert {f"{name}_latent_scatter.png", f"{name}_chain_4_steps.png", f"{name}_inpainting_right_half_given.png",
                 f"{name}_long_chain_20_steps.png"} <= images
         assert os.path.isfile(os.path.join(run, "models", f"{name}.keras"))
+        # per-epoch grids during training (recipes._gibbsnet_common.chain_panels), ALI's and GibbsNet's apart
+        for panel in ("chain", "inpainting"):
+            assert {f"{name}_{panel}_{when}.png" for when in ("epoch001", "epoch002", "latest")} <= images
+            assert f"{name}_{panel}_epoch003.png" not in images
     metrics = json.load(open(os.path.join(run, "metrics.json")))
     assert metrics["train_steps"] == {"ali": 1, "gibbsnet": 3}
     row = metrics["table_3_1"]["this_run"]["gibbsnet"]

@@ -24,6 +24,8 @@ def test_quick_run_trains_both_models_and_writes_table_3_1(tmp_path, recipe):
                             "latent_probe_accuracy"}
         assert metrics[name]["scores"]["samples"]["count"] == 32
         assert os.path.isfile(os.path.join(run, "images", f"{name}_long_chain_10_steps.png"))
+        for panel in ("chain", "inpainting"):  # the per-epoch grids of training
+            assert os.path.isfile(os.path.join(run, "images", f"{name}_{panel}_epoch001.png"))
     assert metrics["table_3_1"]["thesis"]["gibbsnet"]["inception_score_inpainting"] == 6.15
 
 

@@ -48,3 +48,43 @@ def latent_probe_accuracy(encode_fn, train_ds, test_ds, hidden=(512, 512), epoch
     return {"accuracy": accuracy(x_test, y_test), "train_accuracy": accuracy(x_train, y_train),
             "num_train": int(len(y_train)), "num_test": int(len(y_test)), "num_classes": num_classes,
             "hidden": [int(u) for u in hidden], "epochs": int(epochs)}
+
+
+def attribute_probe_accuracy(features_fn, train_ds, test_ds, hidden=(512, 512), epochs=50, batch_size=100,
+                             learning_rate=1e-3, seed=0):
+    """Mean per-attribute test accuracy of an MLP predicting binary attributes from frozen features.
+
+    features_fn: images [B, H, W, C] → features [B, D] (only called forward; arrays are stored, so no gradient
+        reaches the model). train_ds, test_ds: batched dicts with "image" and "attributes" [B, A] in {0, 1}.
+    The probe: ReLU layers `hidden`, A sigmoid outputs, binary cross-entropy, Adam; features standardized with
+    the training set's statistics. Returns {"accuracy" (mean over attributes), "majority_accuracy" (predicting
+    each attribute's training majority), "per_attribute" [A] list, "num_train", "num_test", "hidden", "epochs"}.
+    """
+    import keras
+
+    def arrays(dataset):
+        feats, attrs = [], []
+        for batch in dataset:
+            feats.append(np.asarray(features_fn(batch["image"]), np.float32).reshape(len(batch["attributes"]), -1))
+            attrs.append(np.asarray(batch["attributes"], np.float32))
+        if not feats:
+            raise ValueError("attribute probe: a dataset is empty")
+        return np.concatenate(feats), np.concatenate(attrs) > 0.5
+
+    x_train, y_train = arrays(train_ds)
+    x_test, y_test = arrays(test_ds)
+    mean, std = x_train.mean(0), x_train.std(0) + 1e-6
+    x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((x_train.shape[1],))
+    h = inputs
+    for units in hidden:
+        h = keras.layers.Dense(int(units), activation="relu")(h)
+    probe = keras.Model(inputs, keras.layers.Dense(y_train.shape[1])(h), name="attribute_probe")
+    probe.compile(keras.optimizers.Adam(learning_rate), loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    probe.fit(x_train, y_train.astype(np.float32), batch_size=batch_size, epochs=int(epochs), verbose=0, shuffle=True)
+    per_attribute = np.mean((probe.predict(x_test, batch_size=1000, verbose=0) > 0) == y_test, axis=0)
+    majority = np.mean((y_train.mean(0) > 0.5)[None] == y_test, axis=0)
+    return {"accuracy": float(per_attribute.mean()), "majority_accuracy": float(majority.mean()),
+            "per_attribute": [float(a) for a in per_attribute], "num_train": int(len(y_train)),
+            "num_test": int(len(y_test)), "hidden": [int(u) for u in hidden], "epochs": int(epochs)}

@@ -5,7 +5,8 @@ from tfgm.models.fortified import FortifiedClassifier
 from tfgm.models.fortify import fortify
 from tfgm.models.gan import GAN, VARIANTS, get_variant
 from tfgm.models.gibbsnet import ALI, GibbsNet
+from tfgm.models.joint_gibbsnet import JointGibbsNet
 from tfgm.models.vae import VAE
 
 __all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify", "GAN", "VARIANTS", "get_variant", "ALI",
-           "GibbsNet"]
+           "GibbsNet", "JointGibbsNet"]

@@ -53,10 +53,7 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         if int(train_steps) < 1:
             raise ValueError(f"train_steps must be >= 1 (1 is ALI), got {train_steps!r}")
-        if len(encoder.outputs) != 2:
-            raise ValueError(f"encoder must output [z_mean, s] (2 tensors), got {len(encoder.outputs)} outputs")
-        if len(discriminator.inputs) != 2:
-            raise ValueError("discriminator must take [images, z] (2 inputs)")
+        self._check_nets(encoder, decoder, discriminator)
         self.encoder = encoder
         self.decoder = decoder
         self.discriminator = discriminator
@@ -83,6 +80,13 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
         self.d_optimizer = None
         self.g_optimizer = None
         self.built = True
+
+    @staticmethod
+    def _check_nets(encoder, decoder, discriminator):
+        if len(encoder.outputs) != 2:
+            raise ValueError(f"encoder must output [z_mean, s] (2 tensors), got {len(encoder.outputs)} outputs")
+        if len(discriminator.inputs) != 2:
+            raise ValueError("discriminator must take [images, z] (2 inputs)")
 
     @property
     def metrics(self):
@@ -132,14 +136,18 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
 
     def decode(self, z, seed=None, training=False):
         """z [B, D] → images [B, H, W, C] in [0, 1]; the decoder-noise input is N(0, I) from `seed`, or 0."""
+        return self.decoder(self._decoder_inputs(z, seed), training=training)
+
+    def _decoder_inputs(self, z, seed):
+        """z, or [z, noise] with the decoder-noise option (noise N(0, I) from `seed`, or 0 when None)."""
         if not self.decoder_noise_dim:
-            return self.decoder(z, training=training)
+            return z
         shape = tf.stack([tf.shape(z)[0], self.decoder_noise_dim])
         if seed is None:
             noise = tf.zeros(shape, z.dtype)
         else:
             noise = tf.random.stateless_normal(shape, seed=_seed2(seed), dtype=z.dtype)
-        return self.decoder([z, noise], training=training)
+        return [z, noise]
 
     def _transition(self, z, seed, training):
         """One unclamped step: x = G(z), z' ~ q(z|x); returns (x, z')."""
@@ -242,9 +250,16 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
         return terms
 
     def _update_log_z(self, real, fake):
+        """EMA of log Z = logsumexp(f) − log N over the global batch (replicas' logsumexps are gathered: the
+        mean of per-replica estimates would be biased low)."""
+        context = tf.distribute.get_replica_context()
+        replicas = 1 if context is None else context.num_replicas_in_sync
         for var, logits in ((self.log_z_fake, fake), (self.log_z_real, -real)):
-            flat = tf.stop_gradient(tf.reshape(logits, [-1]))
-            batch_log_z = tf.reduce_logsumexp(flat) - tf.math.log(tf.cast(tf.size(flat), tf.float32))
+            flat = tf.stop_gradient(tf.reshape(tf.cast(logits, tf.float32), [-1]))
+            lse, count = tf.reduce_logsumexp(flat)[None], tf.cast(tf.size(flat), tf.float32)[None]
+            if replicas > 1:
+                lse, count = context.all_gather(lse, 0), context.all_gather(count, 0)
+            batch_log_z = tf.reduce_logsumexp(lse) - tf.math.log(tf.reduce_sum(count))
             var.assign(self.log_z_gamma * var + (1.0 - self.log_z_gamma) * batch_log_z)
 
     def _log(self, terms):
@@ -252,13 +267,16 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
             tracker.update_state(terms[name])
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
+    def _batch_terms(self, data, seed, training):
+        """`per_example_terms` of a batch dict (the joint model also reads its "attributes")."""
+        return self.per_example_terms(data["image"], seed, training=training)
+
     def train_step(self, data):
-        images = data["image"]
         seed = step_seed(self.seed, self.d_optimizer.iterations)
         d_vars = self.discriminator.trainable_variables
         g_vars = self.generator_variables
         with tf.GradientTape(persistent=True) as tape:
-            terms = self.per_example_terms(images, seed, training=True)
+            terms = self._batch_terms(data, seed, training=True)
             d_loss = self.d_optimizer.scale_loss(tf.nn.compute_average_loss(terms["d_loss"]))
             g_loss = self.g_optimizer.scale_loss(tf.nn.compute_average_loss(terms["g_loss"]))
         d_grads = tape.gradient(d_loss, d_vars)
@@ -271,7 +289,7 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
         return self._log(terms)
 
     def test_step(self, data):
-        terms = self.per_example_terms(data["image"], step_seed(self.seed, _TEST_SEED_STEP), training=False)
+        terms = self._batch_terms(data, step_seed(self.seed, _TEST_SEED_STEP), training=False)
         return self._log(terms)
 
     # ---- export -------------------------------------------------------------------------------------
