@@ -51,3 +51,18 @@ def test_help_lists_the_joint_flags(capsys):
     text = capsys.readouterr().out
     for flag in ("--attribute-samples", "--celeba-dir", "--train-steps", "--chain-steps", "--quick", "--strategy"):
         assert flag in text
+
+
+def test_runs_on_the_authors_celeba_files(tmp_path):
+    """--celeba-dir: the real-data path (zip of JPEGs, attribute and partition files), on a six-image copy."""
+    from tests.data._files import write_celeba
+
+    write_celeba(tmp_path / "celeba", "zip")
+    partition = {"000001.jpg": 0, "000002.jpg": 0, "000003.jpg": 2, "000004.jpg": 0, "000005.jpg": 2, "000006.jpg": 1}
+    (tmp_path / "celeba" / "list_eval_partition.txt").write_text("".join(f"{f} {p}\n" for f, p in partition.items()))
+    args = TINY + ["--celeba-dir", str(tmp_path / "celeba"), "--batch-size", "2", "--score-samples", "4",
+                   "--out", str(tmp_path / "runs"), "--name", "real"]
+    assert recipe.main(args) == 0
+    metrics = json.load(open(os.path.join(tmp_path, "runs", "gibbsnet_celeba_attributes", "real", "metrics.json")))
+    assert metrics["data"] == "celeba_local"
+    assert metrics["gibbsnet"]["latent_probe"]["num_train"] == 2 and metrics["gibbsnet"]["latent_probe"]["num_test"] == 2

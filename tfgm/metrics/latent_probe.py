@@ -13,6 +13,24 @@ def _features(encode_fn, dataset):
     return np.concatenate(feats), np.concatenate(labels).astype(np.int64)
 
 
+def _standardized(x_train, x_test):
+    """Both feature arrays standardized with the training set's per-dimension mean and std."""
+    mean, std = x_train.mean(0), x_train.std(0) + 1e-6
+    return (x_train - mean) / std, (x_test - mean) / std
+
+
+def _mlp(inputs_dim, hidden, outputs, seed, name):
+    """A seeded ReLU MLP `inputs_dim` → hidden… → `outputs` logits."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((inputs_dim,))
+    h = inputs
+    for units in hidden:
+        h = keras.layers.Dense(int(units), activation="relu")(h)
+    return keras.Model(inputs, keras.layers.Dense(outputs)(h), name=name)
+
+
 def latent_probe_accuracy(encode_fn, train_ds, test_ds, hidden=(512, 512), epochs=50, batch_size=100,
                           learning_rate=1e-3, seed=0):
     """Test accuracy of an MLP classifier trained on frozen latent features.
@@ -29,14 +47,8 @@ def latent_probe_accuracy(encode_fn, train_ds, test_ds, hidden=(512, 512), epoch
     x_train, y_train = _features(encode_fn, train_ds)
     x_test, y_test = _features(encode_fn, test_ds)
     num_classes = int(max(y_train.max(), y_test.max())) + 1
-    mean, std = x_train.mean(0), x_train.std(0) + 1e-6
-    x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((x_train.shape[1],))
-    h = inputs
-    for units in hidden:
-        h = keras.layers.Dense(int(units), activation="relu")(h)
-    probe = keras.Model(inputs, keras.layers.Dense(num_classes)(h), name="latent_probe")
+    x_train, x_test = _standardized(x_train, x_test)
+    probe = _mlp(x_train.shape[1], hidden, num_classes, seed, "latent_probe")
     probe.compile(keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     probe.fit(x_train, y_train, batch_size=batch_size, epochs=int(epochs), verbose=0, shuffle=True)
@@ -73,14 +85,8 @@ def attribute_probe_accuracy(features_fn, train_ds, test_ds, hidden=(512, 512), 
 
     x_train, y_train = arrays(train_ds)
     x_test, y_test = arrays(test_ds)
-    mean, std = x_train.mean(0), x_train.std(0) + 1e-6
-    x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((x_train.shape[1],))
-    h = inputs
-    for units in hidden:
-        h = keras.layers.Dense(int(units), activation="relu")(h)
-    probe = keras.Model(inputs, keras.layers.Dense(y_train.shape[1])(h), name="attribute_probe")
+    x_train, x_test = _standardized(x_train, x_test)
+    probe = _mlp(x_train.shape[1], hidden, y_train.shape[1], seed, "attribute_probe")
     probe.compile(keras.optimizers.Adam(learning_rate), loss=keras.losses.BinaryCrossentropy(from_logits=True))
     probe.fit(x_train, y_train.astype(np.float32), batch_size=batch_size, epochs=int(epochs), verbose=0, shuffle=True)
     per_attribute = np.mean((probe.predict(x_test, batch_size=1000, verbose=0) > 0) == y_test, axis=0)
