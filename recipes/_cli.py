@@ -21,6 +21,13 @@ class CommonConfig:
         "help": "default | mirrored | multiworker (reads TF_CONFIG; see python -m recipes.launch --help) | tpu"})
     precision: str = dataclasses.field(default="float32", metadata={
         "help": "float32 | mixed_float16 (with loss scaling) | mixed_bfloat16; exports stay float32"})
+    sync_bn: bool = dataclasses.field(default=False, metadata={
+        "help": "synchronized batch normalization: every BatchNormalization layer averages its batch mean and "
+                "variance over all replicas (the global batch) instead of each replica's share. Default: off, since "
+                "with one replica it changes nothing, and with several it costs three small all-reduces per BN "
+                "layer in every training step (sum, sum of squares, count; their gradients too), while "
+                "per-replica statistics (the TF/Keras default) are fine for per-replica batches of 16 or more. "
+                "Turn it on for small per-replica batches or when results must not depend on the replica count"})
     seed: int = dataclasses.field(default=0, metadata={"help": "seed of weights, data order and noise"})
     resume: bool = dataclasses.field(default=False, metadata={"help": "continue the run --name where it stopped"})
     quick: bool = dataclasses.field(default=False, metadata={"help": "built-in data, a few steps: proves the path"})

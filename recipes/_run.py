@@ -1,4 +1,5 @@
-"""Start of every recipe's run: the precision policy and the run directory (chief-only on multi-worker)."""
+"""Every recipe's run: its start (precision policy, run directory: chief-only on multi-worker), its resumable
+training stages (with --sync-bn applied) and its export."""
 
 
 def start_run(cfg, recipe, strategy):
@@ -7,19 +8,24 @@ def start_run(cfg, recipe, strategy):
     from tfgm.training import chief_run_dir, set_precision
 
     set_precision(cfg.precision)
-    return chief_run_dir(strategy, cfg.out, recipe, cfg.name or None, resume=cfg.resume)
+    run = chief_run_dir(strategy, cfg.out, recipe, cfg.name or None, resume=cfg.resume)
+    run.sync_bn = bool(getattr(cfg, "sync_bn", False))  # read by train_stage
+    return run
 
 
-def train_stage(run, strategy, name, build, fit_kwargs, callbacks=()):
+def train_stage(run, strategy, name, build, fit_kwargs, callbacks=(), sync_bn=None):
     """Train the model `build()` makes (inside the strategy scope) with `model.fit(**fit_kwargs)`, resumable
     from `checkpoints/<name>/`, with a NaN guard and TensorBoard logs; saves `models/<name>.keras`. A stage
-    that finished earlier (its .keras file exists) is loaded instead of trained. Returns the model."""
+    that finished earlier (its .keras file exists) is loaded instead of trained. Returns the model.
+
+    `sync_bn` (default: the run's `--sync-bn`, recorded on `run` by `start_run`): set `synchronized=True` on
+    every BatchNormalization layer of the built model (`tfgm.training.synchronize_batch_norm`)."""
     import os
     import sys
 
     import keras
 
-    from tfgm.training import NaNGuard, ResumableCheckpoint
+    from tfgm.training import NaNGuard, ResumableCheckpoint, synchronize_batch_norm
 
     path = run.model_path(name)
     if os.path.exists(path):
@@ -28,6 +34,12 @@ def train_stage(run, strategy, name, build, fit_kwargs, callbacks=()):
             return keras.saving.load_model(path)
     with strategy.scope():
         model = build()
+    if getattr(run, "sync_bn", False) if sync_bn is None else sync_bn:
+        count = synchronize_batch_norm(model)
+        replicas = strategy.num_replicas_in_sync
+        print(f"[{name}] synchronized batch norm: {count} BatchNormalization layer{'s' * (count != 1)}, "
+              f"statistics over {replicas} replica{'s' * (replicas != 1)}"
+              + (" (no effect with one replica)" if replicas == 1 and count else ""))
     checkpoint = ResumableCheckpoint(os.path.join(run.checkpoints_dir, name), model=model)
     initial_epoch = checkpoint.restore()
     if initial_epoch:

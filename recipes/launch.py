@@ -1,6 +1,7 @@
 """Run a recipe as N local workers of one MultiWorkerMirroredStrategy job (loopback only).
 
     python -m recipes.launch --workers 2 discreg_celeba --quick --name try2
+    python -m recipes.launch --workers 2 discreg_celeba --quick --name try3 --sync-bn   # BN over all workers
     python -m recipes.launch --workers 2 path/to/script.py --flag value
 
 Starts N copies of `python -m recipes.RECIPE [flags] --strategy multiworker` (or of a .py script), each
@@ -10,7 +11,7 @@ directory; the others' output goes to --logs (default: a temporary folder, print
 SIGINT/SIGTERM are forwarded to every worker. If any worker fails, the others are stopped (they would
 wait for it forever in the next all-reduce) and the launcher exits non-zero; rerun with --resume
 --name NAME to continue from the chief's last checkpoint. On one machine N workers share its cores:
-this is for trying multi-worker runs and for tests, not for speed.
+this is for trying multi-worker runs and for tests, not for speed (benchmarks/scaling.py measures the cost).
 
 Several hosts: start the same command on each host with `--strategy multiworker` and its own TF_CONFIG:
     TF_CONFIG='{"cluster": {"worker": ["host0:2222", "host1:2222"]},

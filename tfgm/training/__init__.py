@@ -1,4 +1,5 @@
-"""Training infrastructure: strategies, run directories, resumable checkpoints, image grids, NaN guard.
+"""Training infrastructure: strategies, run directories, resumable checkpoints, image grids, NaN guard,
+synchronized batch normalization.
 
 Works on any ``keras.Model`` (duck typing); never imports ``tfgm.models``, ``recipes`` or ``export``.
 Names are loaded on first use, so ``from tfgm.training import quiet_tensorflow`` does not import
@@ -33,6 +34,8 @@ _EXPORTS = {
     "task_info": "multiworker",
     "chief_run_dir": "multiworker",
     "auto_shard_data": "multiworker",
+    "synchronize_batch_norm": "sync_batch_norm",
+    "batch_norm_layers": "sync_batch_norm",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -50,6 +53,7 @@ if TYPE_CHECKING:
     from .precision import PRECISIONS, current_precision, loss_scale_optimizer, set_precision
     from .randomness import replica_seed, set_seed
     from .run_dir import RunDir
+    from .sync_batch_norm import batch_norm_layers, synchronize_batch_norm
 
 
 def __getattr__(name: str):
