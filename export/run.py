@@ -46,9 +46,37 @@ def _dtypes(model) -> dict:
     variables = sorted({str(v.dtype) for v in model.variables})
     note = None
     if {d for d in compute + variables if "float" in d} - {"float32"}:
-        note = (f"mixed precision (layers compute in {'/'.join(compute)}): signatures take and return float32, "
-                "cast at the boundary; inside, each layer keeps the compute dtype it was trained with")
+        note = (f"trained in mixed precision (layers computed in {'/'.join(compute)}); exported as a float32 copy "
+                "(same weights, every layer computing in float32)")
     return {"compute_dtypes": compute, "variable_dtypes": variables, "note": note}
+
+
+def _float32_policies(config):
+    """`config` (a serialized Keras object) with every mixed DTypePolicy replaced by float32."""
+    if isinstance(config, list):
+        return [_float32_policies(c) for c in config]
+    if not isinstance(config, dict):
+        return config
+    if config.get("class_name") == "DTypePolicy" and str(config.get("config", {}).get("name", "")).startswith("mixed_"):
+        return {**config, "config": {**config["config"], "name": "float32"}}
+    return {key: _float32_policies(value) for key, value in config.items()}
+
+
+def float32_copy(model):
+    """`model` rebuilt with every layer computing in float32 and its weights copied (variables of a mixed
+    policy are float32 already); `model` itself when it has no mixed layer. Exports use the copy, so the
+    served graph is float32 throughout, not float16 inside a float32 boundary."""
+    if not {d for d in _dtypes(model)["compute_dtypes"] if "float" in d} - {"float32"}:
+        return model
+    config = _float32_policies(keras.saving.serialize_keras_object(model))
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        copy = keras.saving.deserialize_keras_object(config)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def _error(e: BaseException) -> str:
@@ -63,6 +91,7 @@ def export_model(model, name: str, export_dir: str, version: int = 1, onnx: bool
     """
     entry = {"class": keras.saving.get_registered_name(type(model)), "precision": _dtypes(model), "error": None}
     try:
+        model = float32_copy(model)
         entry["savedmodel"] = write_savedmodel(model, os.path.join(export_dir, "savedmodel", name),
                                                version, batch_sizes, atol)
     except Exception as e:

@@ -357,6 +357,8 @@ def main(spec, config_cls, description, argv=None):
     from tfgm.training import ImageGridCallback, TrainingDiverged, set_seed, strategy
 
     started = time.time()
+    set_seed(cfg.seed, cfg.deterministic)
+    strat = strategy(cfg.strategy)  # before any tensor: multi-worker collectives are configured at start-up
     try:
         settings = _check_settings(cfg)
         train, test = _load(cfg, spec)
@@ -364,8 +366,6 @@ def main(spec, config_cls, description, argv=None):
     except (ValueError, DataError) as exc:
         print(f"\n{exc}", file=sys.stderr)
         return 2
-    set_seed(cfg.seed, cfg.deterministic)
-    strat = strategy(cfg.strategy)
     run = start_run(cfg, spec.recipe, strat)
     run.write_config(cfg)
     run.write_environment(cfg.seed, strat)

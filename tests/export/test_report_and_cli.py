@@ -4,12 +4,13 @@ import subprocess
 import sys
 
 import keras
+import numpy as np
 import onnx
 import pytest
 import tensorflow as tf
 
 from export.__main__ import main, parse_args
-from export.run import export_model
+from export.run import export_model, float32_copy
 from tests.export.conftest import BATCH_SIZES, ENDPOINTS, make_run_dir, tiny_vae
 from tests.models._tiny import tiny_decoder, tiny_encoder
 from tfgm.models import VAE
@@ -51,9 +52,17 @@ def test_mixed_precision_model_exports_float32_signatures_and_says_so(tmp_path):
         model = VAE(tiny_encoder(), tiny_decoder())
     finally:
         keras.config.set_dtype_policy("float32")
-    entry = export_model(model, "vae", str(tmp_path), batch_sizes=(2,))
+    bias = [v for v in model.decoder.weights if v.path.endswith("bias")][-1]
+    bias.assign(np.full(bias.shape, 0.1, "float32"))
+    entry = export_model(model, "vae", str(tmp_path), batch_sizes=(2,), atol=1e-5)
     assert entry["passed"], entry.get("error")
-    assert "float16" in entry["precision"]["compute_dtypes"] and "mixed precision" in entry["precision"]["note"]
+    assert "float16" in entry["precision"]["compute_dtypes"] and "float32 copy" in entry["precision"]["note"]
+    copy = float32_copy(model)
+    assert {layer.dtype_policy.compute_dtype for layer in copy.decoder.layers} == {"float32"}
+    np.testing.assert_array_equal([v for v in copy.decoder.weights if v.path.endswith("bias")][-1].numpy(), bias.numpy())
+    loaded = tf.saved_model.load(os.path.join(tmp_path, "savedmodel", "vae", "1"))
+    z = np.random.default_rng(0).normal(size=(2, 6)).astype("float32")
+    np.testing.assert_allclose(loaded.signatures["decode"](z=tf.constant(z))["images"], copy.decode(z), atol=1e-6)
     for signature in entry["savedmodel"]["signatures"].values():
         assert all(s["dtype"] in ("float32", "int32", "int64") for s in signature["inputs"].values())
         assert all(s["dtype"] == "float32" for s in signature["outputs"].values())
