@@ -571,7 +571,7 @@ def run_image_recipe(config_cls, spec, description, argv=None):
         },
         "images": [os.path.relpath(p, run.path) for p in images],
     })
-    status = export_models(run, models) if cfg.export else 0
+    status = export_models(run, models) if cfg.export and run.is_chief else 0
     print()
     print(summary_table(rows, results["detection"], results["masking"], threshold, cfg))
     print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")

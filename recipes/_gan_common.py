@@ -402,7 +402,7 @@ def main(spec, config_cls, description, argv=None):
             final = evaluator.evaluate(model, cfg.fid_samples, seed=cfg.seed)
     run.write_metrics({"final": final, "settings": {k: v for k, v in settings.items() if k != "make_optimizers"},
                        "generator_steps": int(model.g_optimizer.iterations), "notes": notes})
-    status = export_models(run, {"gan": model}) if cfg.export else 0
+    status = export_models(run, {"gan": model}) if cfg.export and run.is_chief else 0
     print()
     print(summary_table(settings, final, {"generator steps": int(model.g_optimizer.iterations), **notes}))
     print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")

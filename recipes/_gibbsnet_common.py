@@ -328,7 +328,7 @@ def main(spec, config_cls, description, argv=None):
         },
         "data": cfg.data, "train_steps": {"ali": 1, "gibbsnet": cfg.train_steps},
     })
-    status = export_models(run, models) if cfg.export else 0
+    status = export_models(run, models) if cfg.export and run.is_chief else 0
     print()
     print(summary(table))
     print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")

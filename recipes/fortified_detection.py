@@ -197,7 +197,7 @@ def main(argv=None):
                              "hidden space over capacities; METHODS.md gives no numbers, compare the shape"},
         "images": [os.path.relpath(image, run.path)],
     })
-    status = export_models(run, models) if cfg.export else 0
+    status = export_models(run, models) if cfg.export and run.is_chief else 0
     print(f"\n{'DAE units':>9s} " + "".join(f"{p + ' ratio':>14s} {p + ' AUROC':>13s}" for p in results))
     for capacity in cfg.capacities:
         print(f"{capacity:9d} " + "".join(f"{results[p][str(capacity)]['error_ratio']:14.3f} "

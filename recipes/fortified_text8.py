@@ -287,7 +287,7 @@ def main(argv=None):
                                              "library_lambda_rec": model.lambda_rec}},
         "images": [os.path.relpath(image, run.path)],
     })
-    status = export_models(run, {"fortified_lm": model}) if cfg.export else 0
+    status = export_models(run, {"fortified_lm": model}) if cfg.export and run.is_chief else 0
     print(f"\n{'sampled steps':>14s} {'ratio (this run)':>17s} {'thesis (text8)':>15s}")
     for k in cfg.ratio_steps:
         ref = THESIS_RATIOS.get(k)

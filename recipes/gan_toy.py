@@ -220,7 +220,7 @@ def main(argv=None):
         "covered": f"mode with ≥ {cfg.mode_min_fraction} × samples/25 high-quality samples",
         "samples": cfg.eval_samples}})
     status = 1 if len(models) < len(settings) else 0
-    if cfg.export and models:
+    if cfg.export and models and run.is_chief:
         status = max(status, export_models(run, models))
     print()
     print(summary_table(results))

@@ -115,10 +115,9 @@ def attribute_panel(probs, size):
 
 
 def joint_panels(cfg, fixed):
-    """Per-epoch panels: joint samples (image | attribute cells) and right-half inpaintings of `fixed`."""
+    """Per-epoch panels: joint samples (image | attribute cells) and right-half inpainting chains of `fixed`."""
     import numpy as np
 
-    mask = common._right_half(fixed)
 
     def samples(model):
         images, probs = model.sample_joint(8, steps=min(cfg.chain_steps, 10), seed=cfg.seed)
@@ -126,8 +125,7 @@ def joint_panels(cfg, fixed):
         return np.stack([images, attribute_panel(probs, images.shape[1])], axis=1)
 
     def inpainting(model):
-        out = np.asarray(model.inpaint(fixed, mask, steps=min(cfg.chain_steps, 10), seed=cfg.seed))
-        return np.stack([fixed, np.where(mask > 0.5, fixed, 0.5), out], axis=1)
+        return common.inpainting_rows(model, fixed, min(cfg.chain_steps, 10), cfg.seed)
 
     return {"joint_samples": samples, "inpainting": inpainting}
 
