@@ -510,9 +510,6 @@ def run_image_recipe(config_cls, spec, description, argv=None):
         print(f"\ndata: {exc}", file=sys.stderr)
         return 2
     run = start_run(cfg, spec.recipe, strat)
-    run.write_config(cfg)
-    run.write_environment(cfg.seed, strat)
-    print(f"run directory: {run.path}")
     from recipes._data import batched
 
     train = batched(data["train"], cfg.batch_size, shuffle_seed=cfg.seed, drop_remainder=True)

@@ -367,9 +367,6 @@ def main(spec, config_cls, description, argv=None):
         print(f"\n{exc}", file=sys.stderr)
         return 2
     run = start_run(cfg, spec.recipe, strat)
-    run.write_config(cfg)
-    run.write_environment(cfg.seed, strat)
-    print(f"run directory: {run.path}")
     print(f"[gan] variant {cfg.variant}: {describe(settings)}")
     try:
         if cfg.fid_network == "classifier":

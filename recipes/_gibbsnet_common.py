@@ -276,9 +276,6 @@ def main(spec, config_cls, description, argv=None):
         print(f"\ndata: {exc}", file=sys.stderr)
         return 2
     run = start_run(cfg, spec.recipe, strat)
-    run.write_config(cfg)
-    run.write_environment(cfg.seed, strat)
-    print(f"run directory: {run.path}")
     train = batched(splits["train"], cfg.batch_size, shuffle_seed=cfg.seed, drop_remainder=True)
     test = batched(splits["test"], cfg.batch_size)
     num_classes = len(spec.classes) or int(max(int(b["label"].numpy().max()) for b in test)) + 1

@@ -4,12 +4,16 @@ training stages (with --sync-bn applied) and its export."""
 
 def start_run(cfg, recipe, strategy):
     """Set `--precision` (before any model is built) and return the run directory: the real one on the chief,
-    a temporary self-removing one on other workers of a multi-worker run."""
+    a temporary self-removing one on other workers of a multi-worker run. Writes config.json and
+    environment.json into it and prints where it is."""
     from tfgm.training import chief_run_dir, set_precision
 
     set_precision(cfg.precision)
     run = chief_run_dir(strategy, cfg.out, recipe, cfg.name or None, resume=cfg.resume)
     run.sync_bn = bool(getattr(cfg, "sync_bn", False))  # read by train_stage
+    run.write_config(cfg)
+    run.write_environment(cfg.seed, strategy)
+    print(f"run directory: {run.path}")
     return run
 
 

@@ -164,9 +164,6 @@ def main(argv=None):
         print(f"\ndata: {exc}", file=sys.stderr)
         return 2
     run = start_run(cfg, RECIPE, strat)
-    run.write_config(cfg)
-    run.write_environment(cfg.seed, strat)
-    print(f"run directory: {run.path}")
     train = batched(data["train"], cfg.batch_size, shuffle_seed=cfg.seed, drop_remainder=True)
     validation = dict_dataset(*data["validation"], cfg.batch_size)
     x_test, y_test = data["test"]

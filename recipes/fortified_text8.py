@@ -246,9 +246,6 @@ def main(argv=None):
         print(f"\ndata: {exc}", file=sys.stderr)
         return 2
     run = start_run(cfg, RECIPE, strat)
-    run.write_config(cfg)
-    run.write_environment(cfg.seed, strat)
-    print(f"run directory: {run.path}")
     train = lm_dataset(splits["train"], cfg.sequence_length, cfg.batch_size, seed=cfg.seed)
     validation = lm_dataset(splits["validation"], cfg.sequence_length, cfg.batch_size, limit=cfg.eval_windows)
     try:

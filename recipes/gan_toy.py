@@ -187,9 +187,6 @@ def main(argv=None):
     set_seed(cfg.seed, cfg.deterministic)
     strat = strategy(cfg.strategy)
     run = start_run(cfg, RECIPE, strat)
-    run.write_config(cfg)
-    run.write_environment(cfg.seed, strat)
-    print(f"run directory: {run.path}")
     results, models, panels = {}, {}, []
     for name, setting in settings.items():
         print(f"[{name}] {describe(setting, batch_norm=False)}")

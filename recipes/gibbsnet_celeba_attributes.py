@@ -258,9 +258,6 @@ def main(argv=None):
         print(f"\ndata: {exc}", file=sys.stderr)
         return 2
     run = start_run(cfg, RECIPE, strat)
-    run.write_config(cfg)
-    run.write_environment(cfg.seed, strat)
-    print(f"run directory: {run.path}")
     names = _attribute_names(num_attributes)
     train = batched(splits["train"], cfg.batch_size, shuffle_seed=cfg.seed, drop_remainder=True)
     test = batched(splits["test"], cfg.batch_size)
