@@ -66,22 +66,24 @@ def _data_name(cfg):
     return "celeba_local" if cfg.celeba_dir else cfg.data
 
 
-def _datasets(cfg):
+def _datasets(cfg, names=("train", "validation", "test"), recipe=RECIPE):
+    """{split: unbatched dicts with "image" [64, 64, 3] and "attributes" [K]} for `names`, and K. Shared with
+    recipes.gibbsnet_celeba_attributes (same flags: --data, --celeba-dir, --train/eval-examples)."""
     from recipes._data import load_split
 
     cfg_data = dataclasses.replace(cfg, data=_data_name(cfg))
     path = cfg.celeba_dir or None
     size = None if cfg_data.data in ("celeb_a", "celeba_local") else IMAGE_SIZE
     splits = {}
-    for split, count in (("train", cfg.train_examples), ("validation", cfg.eval_examples),
-                         ("test", cfg.eval_examples)):
+    for split in names:
+        count = cfg.train_examples if split == "train" else cfg.eval_examples
         splits[split] = load_split(cfg_data, split, image_size=size, channels=3, num_examples=count, path=path)
     spec = splits["train"].element_spec
     if "attributes" not in spec:
         from tfgm.data import DataError
 
-        raise DataError(f"{RECIPE} needs per-image attributes to train its classifier, and --data {cfg_data.data} "
-                        "has none: give an npz whose y is N×K attributes in {0, 1}, or use celeb_a / builtin_faces")
+        raise DataError(f"{recipe} needs per-image attributes, and --data {cfg_data.data} has none: give an npz "
+                        "whose y is N×K attributes in {0, 1}, or use celeb_a, --celeba-dir or builtin_faces")
     return splits, int(spec["attributes"].shape[-1])
 
 

@@ -23,7 +23,6 @@ from recipes._cli import parse_config
 from recipes._run import export_models, start_run, train_stage
 
 RECIPE = "gibbsnet_celeba_attributes"
-IMAGE_SHAPE = (64, 64, 3)
 DATASETS = "celeb_a (TFDS), celeba_local (--celeba-dir), builtin_faces, npz (--data-path, y = N×K attributes)"
 
 
@@ -48,20 +47,13 @@ class Config(common.GibbsConfig):
 
 
 def _datasets(cfg):
-    from recipes._data import load_split
-    from tfgm.data import DataError
+    from recipes.discreg_celeba import _data_name
+    from recipes.discreg_celeba import _datasets as celeba_splits
 
-    data = "celeba_local" if cfg.celeba_dir else cfg.data
-    cfg_data = dataclasses.replace(cfg, data=data)
-    size = None if data in ("celeb_a", "celeba_local") else IMAGE_SHAPE[:2]
-    splits = {}
-    for split, count in (("train", cfg.train_examples), ("test", cfg.eval_examples)):
-        ds = load_split(cfg_data, split, image_size=size, channels=3, num_examples=count, path=cfg.celeba_dir or None)
-        if "attributes" not in ds.element_spec:
-            raise DataError(f"{RECIPE} models images with their attributes, and --data {data} has none: use "
-                            "celeb_a, --celeba-dir, builtin_faces, or an npz whose y is N×K attributes in {0, 1}")
-        splits[split] = ds.map(lambda d: {"image": d["image"], "attributes": d["attributes"]}).cache()
-    return splits, data, int(splits["train"].element_spec["attributes"].shape[-1])
+    splits, num_attributes = celeba_splits(cfg, ("train", "test"), RECIPE)
+    splits = {k: ds.map(lambda d: {"image": d["image"], "attributes": d["attributes"]}).cache()
+              for k, ds in splits.items()}
+    return splits, _data_name(cfg), num_attributes
 
 
 def _builder(cfg, name, num_attributes):
@@ -75,21 +67,6 @@ def _builder(cfg, name, num_attributes):
                               bounded_sigma=cfg.bounded_sigma, standardize_z=cfg.standardize_z, seed=cfg.seed,
                               name=name)
         model.compile(common._optimizer(cfg), common._optimizer(cfg))
-        return model
-
-    return build
-
-
-def _classifier_builder(cfg, num_attributes):
-    import keras
-
-    from tfgm.nets import discgen
-
-    def build():
-        model = discgen.celeba_classifier(IMAGE_SHAPE, num_attributes)
-        model.compile(keras.optimizers.Adam(cfg.classifier_learning_rate),
-                      loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                      metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")])
         return model
 
     return build
@@ -245,7 +222,7 @@ def main(argv=None):
     import numpy as np
 
     from recipes._data import batched, first_images
-    from recipes.discreg_celeba import _attribute_names
+    from recipes.discreg_celeba import _attribute_names, _builders
     from tfgm.data import DataError
     from tfgm.training import ImageGridCallback, TrainingDiverged, set_seed, strategy
 
@@ -265,7 +242,8 @@ def main(argv=None):
     epochs = cfg.epochs or cfg.gan_epochs
     try:
         pairs = lambda ds: ds.map(lambda d: (d["image"], d["attributes"]))  # noqa: E731
-        classifier = train_stage(run, strat, "classifier", _classifier_builder(cfg, num_attributes),
+        build_classifier = _builders(cfg, num_attributes)[0]  # discreg_celeba's 40-attribute classifier
+        classifier = train_stage(run, strat, "classifier", build_classifier,
                                  dict(x=pairs(train), validation_data=pairs(test),
                                       epochs=cfg.epochs or cfg.classifier_epochs))
         models = {}

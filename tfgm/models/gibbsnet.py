@@ -120,19 +120,25 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
     def encode(self, images, training=False):
         """images [B, H, W, C] in [0, 1] → (z_mean, z_sigma), each [B, D]; σ > 0."""
         z_mean, s = self.encoder(images, training=training)
-        sigma = tf.sigmoid(s) if self.bounded_sigma else tf.exp(s)
-        return z_mean, sigma
+        return z_mean, self._sigma(s)
+
+    def _sigma(self, s):
+        """The encoder's scale output s → σ > 0: sigmoid(s) with `bounded_sigma`, else exp(s)."""
+        return tf.sigmoid(s) if self.bounded_sigma else tf.exp(s)
 
     def _standardize(self, z, training):
         return self.z_standardizer(z, training=training) if self.standardize_z else z
 
-    def infer(self, images, seed=None, training=False):
-        """ẑ for images [B, H, W, C]: the (standardized) mean if `seed` is None, else a sample of q(z|x)."""
-        z_mean, sigma = self.encode(images, training=training)
+    def _posterior_sample(self, z_mean, sigma, seed, training):
+        """The (standardized) mean if `seed` is None, else z_mean + σ·ε with ε ~ N(0, I) from `seed`."""
         if seed is None:
             return self._standardize(z_mean, training)
         eps = tf.random.stateless_normal(tf.shape(z_mean), seed=_seed2(seed), dtype=z_mean.dtype)
         return self._standardize(z_mean + sigma * eps, training)
+
+    def infer(self, images, seed=None, training=False):
+        """ẑ for images [B, H, W, C]: the (standardized) mean if `seed` is None, else a sample of q(z|x)."""
+        return self._posterior_sample(*self.encode(images, training=training), seed, training)
 
     def decode(self, z, seed=None, training=False):
         """z [B, D] → images [B, H, W, C] in [0, 1]; the decoder-noise input is N(0, I) from `seed`, or 0."""

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from tfgm.losses import gan
 from tfgm.models.gibbsnet import GibbsNet, _fold, _seed2
 
 
@@ -56,16 +57,11 @@ class JointGibbsNet(GibbsNet):
                              "use predict_attributes (a chain with the image clamped)")
         images = tf.convert_to_tensor(images)
         z_mean, s = self.encoder([images, tf.cast(attributes, images.dtype)], training=training)
-        sigma = tf.sigmoid(s) if self.bounded_sigma else tf.exp(s)
-        return z_mean, sigma
+        return z_mean, self._sigma(s)
 
     def infer(self, images, attributes=None, seed=None, training=False):
         """ẑ for (images, attributes): the (standardized) mean if `seed` is None, else a sample of q(z|x, y)."""
-        z_mean, sigma = self.encode(images, attributes, training=training)
-        if seed is None:
-            return self._standardize(z_mean, training)
-        eps = tf.random.stateless_normal(tf.shape(z_mean), seed=_seed2(seed), dtype=z_mean.dtype)
-        return self._standardize(z_mean + sigma * eps, training)
+        return self._posterior_sample(*self.encode(images, attributes, training=training), seed, training)
 
     def decode_joint(self, z, seed=None, training=False):
         """z [B, D] → (images [B, H, W, C] in [0, 1], attribute logits [B, A] float32)."""
@@ -210,11 +206,9 @@ class JointGibbsNet(GibbsNet):
         real = d_logits[:batch]
         fake_mb = tf.reshape(d_logits[batch:], [m, batch, -1])
         fake = tf.reshape(tf.transpose(fake_mb, [1, 0, 2]), [batch, -1])
-        d_loss = tf.reduce_mean(tf.nn.softplus(-real), 1) + tf.reduce_mean(tf.nn.softplus(fake), 1)
-        log_z_fake = self.log_z_fake if self.log_z_ema else 0.0
-        log_z_real = self.log_z_real if self.log_z_ema else 0.0
-        g_fake = tf.reduce_mean(tf.square(fake - tf.stop_gradient(log_z_fake)), 1)
-        g_real = tf.reduce_mean(tf.square(-real - tf.stop_gradient(log_z_real)), 1)
+        d_loss = gan.discriminator_loss(real, fake, reduction="none")
+        g_fake = gan.bgan_generator_loss(fake, self.log_z_fake if self.log_z_ema else None, reduction="none")
+        g_real = gan.bgan_generator_loss(-real, self.log_z_real if self.log_z_ema else None, reduction="none")
         weights = tf.stop_gradient(tf.nn.softmax(tf.reduce_mean(fake_mb, -1), axis=0))
         log_p = -tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(
             labels=draws, logits=tf.broadcast_to(logits[None], tf.shape(draws))), -1)
