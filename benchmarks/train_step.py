@@ -242,15 +242,18 @@ def measure(fn, calls, repeats):
     return statistics.median(times), times
 
 
-def run_one(name, batch_size, jit, calls, repeats):
+def run_one(name, batch_size, jit, calls, repeats, precision="float32"):
     """Time one configuration; prints its line and returns (line, achieved GFLOP/s)."""
+    from tfgm.training import set_precision
+
+    set_precision(precision)  # before the benchmark builds its models
     keras.utils.set_random_seed(0)
     body, items, flops = BENCHMARKS[name](batch_size)
     fn = tf.function(body, jit_compile=jit)
     flops = flops or graph_flops(fn)
     seconds, times = measure(fn, calls, repeats)
     gflops = flops / seconds / 1e9 if flops else float("nan")
-    line = (f"bench={name} batch={batch_size} xla={'on' if jit else 'off'} "
+    line = (f"bench={name} batch={batch_size} xla={'on' if jit else 'off'} precision={precision} "
             f"gflop_per_call={flops / 1e9 if flops else float('nan'):.2f} gflops_per_s={gflops:.1f} "
             f"runs={'/'.join(f'{items / t:.1f}' for t in times)} images_per_s={items / seconds:.1f}")
     print(line)
@@ -265,6 +268,9 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=5, help="calls per timed run")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs; the median is reported")
     parser.add_argument("--xla", choices=["both", "on", "off"], default="both")
+    parser.add_argument("--precision", default="float32", choices=["float32", "mixed_float16", "mixed_bfloat16"],
+                        help="Keras dtype policy of the models (loss-scaled under mixed_float16); pct_of_peak stays "
+                             "relative to the fp32 matmul peak")
     args = parser.parse_args(argv)
 
     peak = matmul_peak_gflops()
@@ -272,7 +278,7 @@ def main(argv=None):
           f"load average {os.getloadavg()[0]:.2f}")
     names = sorted(BENCHMARKS) if args.bench == "all" else [args.bench]
     modes = {"both": (False, True), "on": (True,), "off": (False,)}[args.xla]
-    results = [run_one(name, args.batch_size or DEFAULT_BATCH[name], jit, args.steps, args.repeats)
+    results = [run_one(name, args.batch_size or DEFAULT_BATCH[name], jit, args.steps, args.repeats, args.precision)
                for name in names for jit in modes]
     peak = max(peak, matmul_peak_gflops())
     print(f"fp32 matmul peak, best of the runs before and after: {peak:.1f} GFLOP/s")

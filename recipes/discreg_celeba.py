@@ -35,6 +35,9 @@ class Config(CommonConfig):
     likelihood: str = dataclasses.field(default="gaussian", metadata={
         "help": "pixel likelihood: gaussian (learned per-pixel σ) | bernoulli | discretized_logistic"})
     min_log_sigma: float = dataclasses.field(default=-5.0, metadata={"help": "floor of every learned log σ"})
+    max_log_var: float = dataclasses.field(default=8.0, metadata={
+        "help": "ceiling of the encoder's log σ² (unchanged below it − 4, an exponential knee above; inf: "
+                "none). Not in the paper: it stops the first Adam steps' |z| ≈ 3000 that overflowed float16 decoders"})
     learning_rate: float = dataclasses.field(default=0.002, metadata={"help": "Adam learning rate of the VAEs"})
     vae_epochs: int = dataclasses.field(default=75, metadata={"help": "epochs of each VAE"})
     classifier_epochs: int = dataclasses.field(default=50, metadata={"help": "epochs of the attribute classifier"})
@@ -113,7 +116,8 @@ def _builders(cfg, num_attributes, classifier=None):
                 discgen.celeba_decoder(cfg.latent_dim, IMAGE_SIZE + (3,)))
 
     def build_vae():
-        model = VAE(*nets(), likelihood=cfg.likelihood, min_log_sigma=cfg.min_log_sigma, seed=cfg.seed, name="vae")
+        model = VAE(*nets(), likelihood=cfg.likelihood, min_log_sigma=cfg.min_log_sigma, max_log_var=cfg.max_log_var,
+                    seed=cfg.seed, name="vae")
         model.compile(keras.optimizers.Adam(cfg.learning_rate))
         return model
 
@@ -121,7 +125,8 @@ def _builders(cfg, num_attributes, classifier=None):
         features = discgen.feature_extractor(classifier, cfg.layers)
         model = DiscRegVAE(*nets(), features, layer_weights={n: cfg.layer_weight for n in cfg.layers},
                            discreg_to_encoder=cfg.discreg_to_encoder, likelihood=cfg.likelihood,
-                           min_log_sigma=cfg.min_log_sigma, seed=cfg.seed, name="discreg_vae")
+                           min_log_sigma=cfg.min_log_sigma, max_log_var=cfg.max_log_var, seed=cfg.seed,
+                           name="discreg_vae")
         model.compile(keras.optimizers.Adam(cfg.learning_rate))
         return model
 

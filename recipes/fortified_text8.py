@@ -153,12 +153,12 @@ def make_stepper(model, context, temperature=1.0):
     @tf.function(reduce_retracing=True)
     def run(tokens, free_running, seed):
         batch, length = tf.shape(tokens)[0], tf.shape(tokens)[1]
-        zeros = tf.zeros([batch, lstm.cell.units])
+        zeros = tf.zeros([batch, lstm.cell.units], lstm.cell.compute_dtype)  # float16 under mixed precision
 
         def body(t, token, h, c, errors, inputs):
             out, (h, c) = lstm.cell(embedding(token), [h, c])
             recon = dae(out)
-            errors = errors.write(t, tf.reduce_sum(tf.square(recon - out), axis=-1))
+            errors = errors.write(t, dae.reconstruction_error(out, recon))  # [M], float32
             inputs = inputs.write(t, token)
             logits = tf.cast(logits_layer(recon), tf.float32) / temperature
             sampled = tf.cast(tf.random.stateless_categorical(

@@ -2,6 +2,7 @@ import math
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfgm.losses import likelihoods as L
 
@@ -72,3 +73,20 @@ def test_gaussian_log_density_matches_hand_computation():
     z = rng.normal(size=(2, 3)).astype("float32")
     hand = (-0.5 * np.log(2 * math.pi) - 0.5 * z**2).sum(1)
     np.testing.assert_allclose(L.gaussian_log_density(z, np.zeros_like(z), np.zeros_like(z)).numpy(), hand, rtol=1e-5)
+
+
+def test_bound_log_var_is_the_identity_below_the_knee_smooth_at_it_and_below_the_limit():
+    x = tf.constant(np.linspace(-20.0, 40.0, 6001), tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = L.bound_log_var(x, limit=8.0, knee=4.0)
+    grad = tape.gradient(y, x).numpy()
+    x, y = x.numpy(), y.numpy()
+    below = x < 4.0
+    np.testing.assert_array_equal(y[below], x[below])
+    np.testing.assert_array_equal(grad[below], 1.0)
+    assert (y <= 8.0).all() and y.max() > 7.99 and (np.diff(y) >= 0).all()
+    assert (grad[~below] > 0).all() and (grad[~below] <= 1.0).all()
+    np.testing.assert_allclose(grad[np.argmax(x >= 4.0)], 1.0, atol=1e-6)  # C¹ at the knee
+    with pytest.raises(ValueError, match="knee"):
+        L.bound_log_var(x, knee=0.0)

@@ -55,6 +55,23 @@ def test_get_config_round_trip_and_keras_file_round_trip(tmp_path):
     assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 2
 
 
+def test_posterior_log_variance_is_bounded_above_only_past_the_knee():
+    encoder = tiny_encoder()
+    raw_mean, raw_log_var = (t.numpy() for t in encoder(X))
+    knee_start = float(np.median(raw_log_var))  # half the values fall past the knee
+    model = VAE(encoder, tiny_decoder(), max_log_var=knee_start + 4.0)
+    z_mean, z_log_var = (t.numpy() for t in model.encode(X))
+    np.testing.assert_array_equal(z_mean, raw_mean)
+    low = raw_log_var < knee_start
+    assert low.any() and (~low).any()
+    np.testing.assert_array_equal(z_log_var[low], raw_log_var[low])
+    assert (z_log_var[~low] <= raw_log_var[~low]).all() and (z_log_var[~low] >= knee_start).all()
+    unbounded = VAE(model.encoder, model.decoder, max_log_var=float("inf"))
+    assert unbounded.max_log_var is None and unbounded.get_config()["max_log_var"] is None
+    np.testing.assert_array_equal(unbounded.encode(X)[1].numpy(), raw_log_var)
+    assert VAE.from_config(model.get_config()).max_log_var == pytest.approx(knee_start + 4.0)
+
+
 def test_sample_is_reproducible_from_seed_and_in_range():
     model = VAE(tiny_encoder(), tiny_decoder())
     a, b, c = model.sample(5, seed=7), model.sample(5, seed=7), model.sample(5, seed=8)

@@ -68,3 +68,23 @@ def test_stepper_reproduces_the_network_and_free_running_feeds_back_samples():
     np.testing.assert_allclose(free_errors[:, :8], errors[:, :8], rtol=1e-5)
     assert (free_inputs[:, 8:] != tokens[:, 8:]).any()
     np.testing.assert_array_equal(step(tokens, True, seed=1)[1], free_inputs)
+
+
+def test_stepper_runs_under_mixed_float16_with_float32_errors_near_the_float32_ones():
+    import keras
+
+    from tfgm.training import set_precision
+
+    cfg = fortified_text8.Config(units=12, embedding_dim=8, dae_units=6, sequence_length=20)
+    tokens = np.random.default_rng(0).integers(0, 27, (5, 20)).astype("int32")
+    reference = fortified_text8.build_model(cfg)
+    expected = fortified_text8.make_stepper(reference, context=8)(tokens, False)[0]
+    try:
+        set_precision("mixed_float16")
+        model = fortified_text8.build_model(cfg)
+        model.set_weights(reference.get_weights())
+        errors, _ = fortified_text8.make_stepper(model, context=8)(tokens, False)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert errors.dtype == np.float32
+    np.testing.assert_allclose(errors, expected, rtol=0.02, atol=1e-3)

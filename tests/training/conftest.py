@@ -1,4 +1,4 @@
-"""Fixtures for tfgm.training tests: tiny data, a 2-replica MirroredStrategy."""
+"""Fixtures for tfgm.training tests: tiny data, a 2-replica MirroredStrategy, the float32 policy restored."""
 
 import numpy as np
 import pytest
@@ -16,3 +16,12 @@ def mirrored():
     from tfgm.training import strategy
 
     return strategy("mirrored")
+
+
+@pytest.fixture
+def float32_afterwards():
+    """Restore Keras' float32 dtype policy after a test that sets a mixed one."""
+    import keras
+
+    yield
+    keras.mixed_precision.set_global_policy("float32")

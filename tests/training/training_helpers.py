@@ -3,6 +3,10 @@
 import keras
 import numpy as np
 
+# Relative error ||Δw_mixed − Δw_fp32|| / ||Δw_fp32|| of one SGD step from the same weights on the same batch
+# (tests/training/test_precision*.py): float16 has a 10-bit mantissa, bfloat16 8 bits.
+MIXED_STEP_TOLERANCE = {"mixed_float16": 0.02, "mixed_bfloat16": 0.06}
+
 
 def make_model(init_seed: int = 0) -> keras.Model:
     """Dense -> seeded Dropout -> Dense, Adam: weights, optimizer slots and a SeedGenerator to resume."""

@@ -10,6 +10,9 @@ import tensorflow_probability as tfp
 tfd = tfp.distributions
 
 MIN_LOG_SIGMA = -5.0
+# Posterior log σ²: unchanged below MAX_LOG_VAR − LOG_VAR_KNEE, saturating at MAX_LOG_VAR (σ ≤ e⁴ ≈ 55).
+MAX_LOG_VAR = 8.0
+LOG_VAR_KNEE = 4.0
 _PROB_EPS = 1e-6
 
 
@@ -55,6 +58,22 @@ def discretized_logistic_log_likelihood(x, mean, log_scale, bins=256, min_log_sc
 def gaussian_kl(mean, log_var):
     """KL(N(mean, diag exp(log_var)) || N(0, I)), analytic. mean, log_var: [B, D]. Returns [B]."""
     return 0.5 * tf.reduce_sum(tf.square(mean) + tf.exp(log_var) - 1.0 - log_var, axis=-1)
+
+
+def bound_log_var(log_var, limit=MAX_LOG_VAR, knee=LOG_VAR_KNEE):
+    """Bound a posterior log σ² from above: unchanged below s = `limit − knee`, then
+    limit − knee·exp(−(x − s)/knee) (C¹ at s, ≤ `limit`).
+
+    A posterior wider than the N(0, I) prior only costs KL, so training keeps values under the knee; it bounds
+    the transient of Adam's first steps (log σ² jumped from 4 to 16 in one step on a fresh CelebA encoder,
+    |z| ≈ 3000, and a float16 decoder overflowed). Gradient 1 below s, exp(−(x − s)/knee) > 0 above it (no
+    tanh: its float32 gradient is exactly 0 from x ≈ s + 9·knee). Any shape.
+    """
+    if not knee > 0:
+        raise ValueError(f"bound_log_var needs knee > 0, got {knee}")
+    start = limit - knee
+    past = tf.maximum(log_var - start, 0.0)  # keeps exp finite in the branch tf.where discards
+    return tf.where(log_var < start, log_var, limit - knee * tf.exp(-past / knee))
 
 
 def gaussian_log_density(z, mean, log_var):

@@ -88,11 +88,11 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
         return None if math.isinf(value) else value
 
     def call(self, images, training=False):
-        """images [B, ...] → logits [B, K]."""
-        return self.network(images, training=training)
+        """images [B, ...] → logits [B, K], float32 (also under mixed precision)."""
+        return tf.cast(self.network(images, training=training), tf.float32)
 
     def _inference_logits(self, images):
-        return self.network(images, training=False)
+        return self.call(images, training=False)
 
     def adversarial_examples(self, images, labels, seed=None):
         """x̃ from the training attack, crafted on the network in inference mode; no gradient. None if no attack."""

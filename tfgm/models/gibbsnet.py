@@ -118,9 +118,10 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
 
     # ---- the two conditionals -------------------------------------------------------------------------
     def encode(self, images, training=False):
-        """images [B, H, W, C] in [0, 1] → (z_mean, z_sigma), each [B, D]; σ > 0."""
+        """images [B, H, W, C] in [0, 1] → (z_mean, z_sigma), each [B, D], float32 (also under mixed precision);
+        σ > 0."""
         z_mean, s = self.encoder(images, training=training)
-        return z_mean, self._sigma(s)
+        return tf.cast(z_mean, tf.float32), self._sigma(tf.cast(s, tf.float32))
 
     def _sigma(self, s):
         """The encoder's scale output s → σ > 0: sigmoid(s) with `bounded_sigma`, else exp(s)."""
@@ -141,8 +142,9 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
         return self._posterior_sample(*self.encode(images, training=training), seed, training)
 
     def decode(self, z, seed=None, training=False):
-        """z [B, D] → images [B, H, W, C] in [0, 1]; the decoder-noise input is N(0, I) from `seed`, or 0."""
-        return self.decoder(self._decoder_inputs(z, seed), training=training)
+        """z [B, D] → images [B, H, W, C] in [0, 1], float32; the decoder-noise input is N(0, I) from `seed`,
+        or 0."""
+        return tf.cast(self.decoder(self._decoder_inputs(z, seed), training=training), tf.float32)
 
     def _decoder_inputs(self, z, seed):
         """z, or [z, noise] with the decoder-noise option (noise N(0, I) from `seed`, or 0 when None)."""

@@ -51,13 +51,13 @@ class JointGibbsNet(GibbsNet):
 
     # ---- the two conditionals -------------------------------------------------------------------------
     def encode(self, images, attributes=None, training=False):
-        """(images [B, H, W, C], attributes [B, A]) → (z_mean, z_sigma), each [B, D]."""
+        """(images [B, H, W, C], attributes [B, A]) → (z_mean, z_sigma), each [B, D] float32."""
         if attributes is None:
             raise ValueError("JointGibbsNet.encode needs attributes [B, A] as well as images; for images alone "
                              "use predict_attributes (a chain with the image clamped)")
         images = tf.convert_to_tensor(images)
         z_mean, s = self.encoder([images, tf.cast(attributes, images.dtype)], training=training)
-        return z_mean, self._sigma(s)
+        return tf.cast(z_mean, tf.float32), self._sigma(tf.cast(s, tf.float32))
 
     def infer(self, images, attributes=None, seed=None, training=False):
         """ẑ for (images, attributes): the (standardized) mean if `seed` is None, else a sample of q(z|x, y)."""

@@ -1,5 +1,7 @@
 """Variational autoencoder (Kingma & Welling) with a choice of pixel likelihood; thesis eq. 4.1–4.3."""
 
+import math
+
 import keras
 import tensorflow as tf
 
@@ -18,13 +20,16 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
     decoder: Functional model z [B, D] → pixel means [B, H, W, C] in [0, 1].
     likelihood: "gaussian" (learned per-pixel log σ, init 0, clamped below at `min_log_sigma`),
         "bernoulli", or "discretized_logistic" (learned per-pixel log-scale, 256 bins).
+    max_log_var: the encoder's log σ² passes `likelihoods.bound_log_var` (unchanged below max_log_var − 4,
+        saturating at max_log_var): keeps the first Adam steps from drawing |z| in the thousands, which
+        overflows a float16 decoder. None (or inf) turns the bound off.
     Batches are dicts with "image" (and optionally "noise" [B, D]: the ε of the reparametrization, for
     exact replays and distribution tests). Training minimizes the per-example negative ELBO averaged over
     the global batch; logged values (`loss`, `kl`, `nll_x`) are per-example nats.
     """
 
     def __init__(self, encoder, decoder, likelihood="gaussian", min_log_sigma=likelihoods.MIN_LOG_SIGMA,
-                 seed=0, **kwargs):
+                 max_log_var=likelihoods.MAX_LOG_VAR, seed=0, **kwargs):
         super().__init__(**kwargs)
         if likelihood not in likelihoods.LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {likelihoods.LIKELIHOODS}, got {likelihood!r}")
@@ -32,6 +37,7 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
         self.decoder = decoder
         self.likelihood = likelihood
         self.min_log_sigma = float(min_log_sigma)
+        self.max_log_var = None if max_log_var is None or math.isinf(max_log_var) else float(max_log_var)
         self.seed = int(seed)
         self.latent_dim = int(decoder.inputs[0].shape[-1])
         self.image_shape = tuple(int(d) for d in decoder.outputs[0].shape[1:])
@@ -52,9 +58,13 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
         return list(self._trackers.values())
 
     def encode(self, images, training=False):
-        """images [B, H, W, C] → (z_mean, z_log_var), each [B, D], float32 (also under mixed precision)."""
+        """images [B, H, W, C] → (z_mean, z_log_var), each [B, D], float32 (also under mixed precision);
+        z_log_var is bounded above (see `max_log_var`)."""
         z_mean, z_log_var = self.encoder(images, training=training)
-        return tf.cast(z_mean, tf.float32), tf.cast(z_log_var, tf.float32)
+        z_log_var = tf.cast(z_log_var, tf.float32)
+        if self.max_log_var is not None:
+            z_log_var = likelihoods.bound_log_var(z_log_var, self.max_log_var)
+        return tf.cast(z_mean, tf.float32), z_log_var
 
     def decode(self, z, training=False):
         """z [B, D] → pixel means [B, H, W, C] in [0, 1], float32."""
@@ -161,4 +171,5 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
     SUBMODELS = ("encoder", "decoder")
 
     def get_config(self):
-        return self._config(likelihood=self.likelihood, min_log_sigma=self.min_log_sigma, seed=self.seed)
+        return self._config(likelihood=self.likelihood, min_log_sigma=self.min_log_sigma, max_log_var=self.max_log_var,
+                            seed=self.seed)
