@@ -1,7 +1,9 @@
-"""Reusable layers: the fortified (denoising-autoencoder) layers of Fortified Networks (thesis ch. 2)."""
+"""Reusable layers: the fortified (denoising-autoencoder) layers of Fortified Networks (thesis ch. 2), and a
+dropout that draws its mask per replica under tf.distribute."""
 
 from tfgm.layers._fortified_base import FortifiedLayer
 from tfgm.layers.fortified_conv2d import FortifiedConv2D
 from tfgm.layers.fortified_dense import FortifiedDense
+from tfgm.layers.replica_dropout import ReplicaDropout
 
-__all__ = ["FortifiedLayer", "FortifiedDense", "FortifiedConv2D"]
+__all__ = ["FortifiedLayer", "FortifiedDense", "FortifiedConv2D", "ReplicaDropout"]

@@ -3,14 +3,7 @@
 import keras
 import tensorflow as tf
 
-
-def replica_seed(seed):
-    """A [2] int32 stateless seed with the replica id folded in under several replicas (else the input)."""
-    seed = tf.cast(tf.math.floormod(tf.cast(seed, tf.int64), tf.int32.max - 1), tf.int32)
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return seed
-    return tf.random.experimental.stateless_fold_in(seed, tf.cast(context.replica_id_in_sync_group, tf.int32))
+from tfgm.layers._replica_seed import replica_seed
 
 
 class FortifiedLayer(keras.layers.Layer):

@@ -14,12 +14,13 @@ Every builder returns built Functional models (encoder, decoder, discriminator):
 import keras
 from keras import layers
 
+from tfgm.layers.replica_dropout import ReplicaDropout
 from tfgm.nets import ali_nets
 
 
 def _dense(x, units, name, bn=True, leak=0.02, dropout=0.0):
     if dropout:
-        x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
+        x = ReplicaDropout(dropout, name=f"{name}_dropout")(x)
     x = layers.Dense(units, use_bias=not bn, name=f"{name}_dense")(x)
     if bn:
         x = layers.BatchNormalization(momentum=ali_nets.BN_MOMENTUM, name=f"{name}_bn")(x)
@@ -104,7 +105,7 @@ def _assemble(image_shape, num_attributes, latent_dim, enc_x, dec_x, d_x, attrib
     for i, u in enumerate(d_units[1]):
         f = _dense(f, u, f"dxyz{i}", bn=False, leak=leak, dropout=dropout)
     if dropout:
-        f = layers.Dropout(dropout, name="logits_dropout")(f)
+        f = ReplicaDropout(dropout, name="logits_dropout")(f)
     logits = layers.Dense(heads, dtype="float32", name="logits")(f)
     discriminator = keras.Model([dx_in, dy_in, dz_in], logits, name="discriminator")
     return encoder, decoder, discriminator

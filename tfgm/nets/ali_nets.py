@@ -27,6 +27,8 @@ bias of the decoder's output conv initialized to the data's log-odds, and its bi
 import keras
 from keras import layers
 
+from tfgm.layers.replica_dropout import ReplicaDropout
+
 BN_MOMENTUM = 0.9  # the MLPs' BN
 CONV_BN_MOMENTUM = 0.95  # the conv tables' BN, as ALI's code: population ← 0.95·population + 0.05·minibatch
 CONV_BN_EPSILON = 1e-4  # Blocks' BatchNormalization default, which ALI's code used
@@ -68,7 +70,7 @@ def _conv(x, filters, kernel, strides, name, transpose=False, bn=True, leak=0.01
     """[dropout] → valid conv with `filters` feature maps → [BN] → LReLU, or maxout over channel pairs (then
     `filters` is rounded to an even count and the output has half as many channels, as in ALI's code)."""
     if dropout:
-        x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
+        x = ReplicaDropout(dropout, name=f"{name}_dropout")(x)
     conv = layers.Conv2DTranspose if transpose else layers.Conv2D
     if activation == "maxout":
         filters = max(2, 2 * round(filters / 2))
@@ -154,7 +156,7 @@ def joint_discriminator(image_shape, latent_dim, x_table, z_units=(512, 512), jo
         h = _conv(h, _w(units, width), 1, 1, f"dxz{i}", bn=False, leak=leak, activation=activation,
                   dropout=dropout)
     if dropout:
-        h = layers.Dropout(dropout, name="logits_dropout")(h)
+        h = ReplicaDropout(dropout, name="logits_dropout")(h)
     h = layers.Conv2D(heads, 1, name="logits_conv")(h)
     return keras.Model([x_in, z_in], layers.Flatten(name="logits")(h), name=name)
 
@@ -192,7 +194,7 @@ def celeba_ali(latent_dim=256, width=1.0, noise_dim=0, heads=1):
 
 def _dense(x, units, name, bn=True, leak=0.2, dropout=0.0):
     if dropout:
-        x = layers.Dropout(dropout, name=f"{name}_dropout")(x)
+        x = ReplicaDropout(dropout, name=f"{name}_dropout")(x)
     x = layers.Dense(units, use_bias=not bn, name=f"{name}_dense")(x)
     if bn:
         x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
@@ -225,7 +227,7 @@ def mlp_ali(image_shape=(28, 28, 1), latent_dim=64, hidden=(1024, 1024), d_hidde
     dz = _dense(dz_in, d_hidden, "dz0", bn=False, dropout=dropout)
     dxz = _dense(layers.Concatenate(name="dxz_concat")([dx, dz]), d_hidden, "dxz0", bn=False, dropout=dropout)
     if dropout:
-        dxz = layers.Dropout(dropout, name="logits_dropout")(dxz)
+        dxz = ReplicaDropout(dropout, name="logits_dropout")(dxz)
     logits = layers.Dense(heads, name="logits")(dxz)
     discriminator = keras.Model([dx_in, dz_in], logits, name="discriminator")
     return encoder, decoder, discriminator

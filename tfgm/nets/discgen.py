@@ -7,6 +7,8 @@ All builders return built Functional models. Images are float32 [B, 64, 64, 3] i
 import keras
 from keras import layers
 
+from tfgm.layers.replica_dropout import ReplicaDropout
+
 # BN outputs (pre-ReLU) of the classifier's three strided convs: the layers the paper regularizes.
 REGULARIZED_LAYERS = ("strided1_bn", "strided2_bn", "strided3_bn")
 # Keras' default BN momentum (0.99) leaves the population statistics far behind the weights for the first
@@ -84,10 +86,10 @@ def celeba_classifier(image_shape=(64, 64, 3), num_attributes=40, widths=(32, 64
         x = layers.Conv2D(w, 3, strides=2, padding="valid", use_bias=False, name=f"strided{i}_conv")(x)
         x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"strided{i}_bn")(x)
         x = layers.ReLU(name=f"strided{i}_relu")(x)
-        x = layers.Dropout(dropout, name=f"strided{i}_dropout")(x)
+        x = ReplicaDropout(dropout, name=f"strided{i}_dropout")(x)
     x = layers.Flatten(name="flatten")(x)
     x = _dense_bn_relu(x, hidden, "hidden")
-    x = layers.Dropout(dropout, name="hidden_dropout")(x)
+    x = ReplicaDropout(dropout, name="hidden_dropout")(x)
     logits = layers.Dense(num_attributes, dtype="float32", name="logits")(x)
     return keras.Model(x_in, logits, name=name)
 
