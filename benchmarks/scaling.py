@@ -44,6 +44,8 @@ import warnings
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:  # `python benchmarks/scaling.py` from a checkout: tfgm and recipes next to us
     sys.path.insert(0, ROOT)
+from benchmarks import _models  # noqa: E402
+from tfgm.training.atomic import write_json_atomic  # noqa: E402  (no TensorFlow import)
 
 CAVEAT = ("on one machine all replicas share its cores: these numbers measure the overhead of distribution "
           "(batch splitting, all-reduces, worker synchronization), not a speedup")
@@ -69,49 +71,19 @@ def parse_config(text: str) -> dict:
 # ---------------------------------------------------------------------------------------------------------------
 # Models: each returns (compiled model, one global batch as a dict of numpy arrays). Built inside the scope.
 
-def _images(n, shape, seed=0):
-    import numpy as np
-
-    return np.random.default_rng(seed).random((n,) + shape, dtype=np.float32)
-
-
 def discreg(batch):
     """DiscRegVAE train step, paper CelebA 64×64 architecture (as benchmarks/train_step.py discreg)."""
-    import keras
-
-    from tfgm.models import DiscRegVAE
-    from tfgm.nets import discgen
-
-    model = DiscRegVAE(discgen.celeba_encoder(), discgen.celeba_decoder(),
-                       discgen.feature_extractor(discgen.celeba_classifier()))
-    model.compile(keras.optimizers.Adam(0.002))
-    return model, {"image": _images(batch, (64, 64, 3))}
+    return _models.discreg_model(), {"image": _models.images(batch, (64, 64, 3))}
 
 
 def vae(batch):
     """Plain VAE train step, same architecture."""
-    import keras
-
-    from tfgm.models import VAE
-    from tfgm.nets import discgen
-
-    model = VAE(discgen.celeba_encoder(), discgen.celeba_decoder())
-    model.compile(keras.optimizers.Adam(0.002))
-    return model, {"image": _images(batch, (64, 64, 3))}
+    return _models.vae_model(), {"image": _models.images(batch, (64, 64, 3))}
 
 
 def fortified_fgsm(batch):
     """Fortified MNIST CNN adversarial-training step, FGSM ε = 0.3."""
-    import keras
-    import numpy as np
-
-    from tfgm.models import fortify
-    from tfgm.nets import fortified_nets
-
-    model = fortify(fortified_nets.mnist_cnn(), layers=[fortified_nets.FORTIFY_AT["mnist_cnn"]],
-                    attack={"name": "fgsm", "eps": 0.3})
-    model.compile(keras.optimizers.Adam(1e-3))
-    return model, {"image": _images(batch, (28, 28, 1)), "label": (np.arange(batch) % 10).astype("int32")}
+    return _models.fortified_mnist_model({"name": "fgsm", "eps": 0.3}), _models.mnist_batch(batch)
 
 
 def tiny(batch):
@@ -124,7 +96,7 @@ def tiny(batch):
     model = VAE(discgen.celeba_encoder((16, 16, 3), 4, widths=(4, 6), hidden=8),
                 discgen.celeba_decoder(4, (16, 16, 3), widths=(6, 4), hidden=8))
     model.compile(keras.optimizers.Adam(1e-3))
-    return model, {"image": _images(batch, (16, 16, 3))}
+    return model, {"image": _models.images(batch, (16, 16, 3))}
 
 
 MODELS = {f.__name__: f for f in (discreg, vae, fortified_fgsm, tiny)}
@@ -186,10 +158,7 @@ def _worker_main(args) -> int:
     from tfgm.training import task_info
 
     if task_info()["is_chief"]:
-        tmp = args.result + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(result, f)
-        os.replace(tmp, args.result)
+        write_json_atomic(args.result, result)
     return 0
 
 
@@ -324,10 +293,7 @@ def main(argv=None) -> int:
         "caveat": CAVEAT,
         "results": results,
     }
-    tmp = args.json + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=2)
-    os.replace(tmp, args.json)
+    write_json_atomic(args.json, report)
     print()
     print(table(results))
     print(f"\ncaveat: {CAVEAT}")

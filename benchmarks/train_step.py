@@ -28,67 +28,47 @@ import tensorflow as tf  # noqa: E402
 
 import keras  # noqa: E402
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:  # `python benchmarks/train_step.py` from a checkout: tfgm and benchmarks next to us
+    sys.path.insert(0, ROOT)
+from benchmarks import _models  # noqa: E402
+
 tf.get_logger().setLevel("ERROR")
 
 
 def _images(batch, shape, seed=0):
-    return tf.constant(np.random.default_rng(seed).random((batch,) + shape, dtype=np.float32))
+    return tf.constant(_models.images(batch, shape, seed))
 
 
 def _train_step(model, batch):
     return lambda: model.train_step(batch)
 
 
-
-
 def discreg(batch_size):
     """DiscRegVAE train step, paper CelebA 64×64 architecture (METHODS.md §1)."""
-    from tfgm.models import DiscRegVAE
-    from tfgm.nets import discgen
-
-    model = DiscRegVAE(discgen.celeba_encoder(), discgen.celeba_decoder(),
-                       discgen.feature_extractor(discgen.celeba_classifier()))
-    model.compile(keras.optimizers.Adam(0.002))
-    return _train_step(model, {"image": _images(batch_size, (64, 64, 3))}), batch_size, None
+    return _train_step(_models.discreg_model(), {"image": _images(batch_size, (64, 64, 3))}), batch_size, None
 
 
 def vae(batch_size):
     """Plain VAE train step, same architecture."""
-    from tfgm.models import VAE
-    from tfgm.nets import discgen
-
-    model = VAE(discgen.celeba_encoder(), discgen.celeba_decoder())
-    model.compile(keras.optimizers.Adam(0.002))
-    return _train_step(model, {"image": _images(batch_size, (64, 64, 3))}), batch_size, None
-
-
-def _fortified_mnist(attack):
-    from tfgm.models import FortifiedClassifier, fortify
-    from tfgm.nets import fortified_nets
-
-    net = fortified_nets.mnist_cnn()
-    model = fortify(net, layers=[fortified_nets.FORTIFY_AT["mnist_cnn"]], attack=attack)
-    model.compile(keras.optimizers.Adam(1e-3))
-    assert isinstance(model, FortifiedClassifier)
-    return model
+    return _train_step(_models.vae_model(), {"image": _images(batch_size, (64, 64, 3))}), batch_size, None
 
 
 def _mnist_batch(batch_size):
-    labels = tf.constant(np.arange(batch_size) % 10, tf.int32)
-    return {"image": _images(batch_size, (28, 28, 1)), "label": labels}
+    return {k: tf.constant(v) for k, v in _models.mnist_batch(batch_size).items()}
 
 
 def fortified_mnist_fgsm(batch_size):
     """Fortified MNIST CNN adversarial-training step, FGSM ε = 0.3 (METHODS.md §2)."""
-    return _train_step(_fortified_mnist({"name": "fgsm", "eps": 0.3}), _mnist_batch(batch_size)), batch_size, None
+    return _train_step(_models.fortified_mnist_model({"name": "fgsm", "eps": 0.3}), _mnist_batch(batch_size)), batch_size, None
 
 
 def fortified_mnist_pgd(batch_size):
     """Fortified MNIST CNN adversarial-training step, PGD-40 ε = 0.1, step 0.01."""
     from tfgm.attacks import _common
 
-    model, batch = _fortified_mnist("pgd"), _mnist_batch(batch_size)
-    with_attack = graph_flops(tf.function(_train_step(_fortified_mnist(None), batch)))
+    model, batch = _models.fortified_mnist_model("pgd"), _mnist_batch(batch_size)
+    with_attack = graph_flops(tf.function(_train_step(_models.fortified_mnist_model(None), batch)))
     attack_step = graph_flops(tf.function(lambda: _common.loss_and_gradient(model.network, batch["image"],
                                                                             batch["label"])))
     flops = with_attack + 41 * attack_step if with_attack and attack_step else None

@@ -10,7 +10,7 @@ def start_run(cfg, recipe, strategy):
 
     set_precision(cfg.precision)
     run = chief_run_dir(strategy, cfg.out, recipe, cfg.name or None, resume=cfg.resume)
-    run.sync_bn = bool(getattr(cfg, "sync_bn", False))  # read by train_stage
+    run.sync_bn = cfg.sync_bn  # read by train_stage
     run.write_config(cfg)
     run.write_environment(cfg.seed, strategy)
     print(f"run directory: {run.path}")
@@ -38,7 +38,7 @@ def train_stage(run, strategy, name, build, fit_kwargs, callbacks=(), sync_bn=No
             return keras.saving.load_model(path)
     with strategy.scope():
         model = build()
-    if getattr(run, "sync_bn", False) if sync_bn is None else sync_bn:
+    if run.sync_bn if sync_bn is None else sync_bn:
         count = synchronize_batch_norm(model)
         replicas = strategy.num_replicas_in_sync
         print(f"[{name}] synchronized batch norm: {count} BatchNormalization layer{'s' * (count != 1)}, "

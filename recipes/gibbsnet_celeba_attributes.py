@@ -95,7 +95,6 @@ def joint_panels(cfg, fixed):
     """Per-epoch panels: joint samples (image | attribute cells) and right-half inpainting chains of `fixed`."""
     import numpy as np
 
-
     def samples(model):
         images, probs = model.sample_joint(8, steps=min(cfg.chain_steps, 10), seed=cfg.seed)
         images = np.asarray(images)

@@ -59,8 +59,7 @@ def test_train_stage_applies_the_runs_sync_bn(tmp_path, capsys, sync_bn):
     assert [layer.synchronized for layer in batch_norm_layers(model)] == [sync_bn, sync_bn]
     printed = capsys.readouterr().out
     assert ("[net] synchronized batch norm: 2 BatchNormalization layers" in printed) == sync_bn
-    run.write_config(cfg)
-    assert json.load(open(os.path.join(run.path, "config.json")))["sync_bn"] is sync_bn
+    assert json.load(open(os.path.join(run.path, "config.json")))["sync_bn"] is sync_bn  # written by start_run
     reloaded = keras.saving.load_model(run.model_path("net"))
     assert [layer.synchronized for layer in batch_norm_layers(reloaded)] == [sync_bn, sync_bn]
 

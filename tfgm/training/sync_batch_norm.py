@@ -20,24 +20,11 @@ import keras
 def batch_norm_layers(model) -> list:
     """Every ``keras.layers.BatchNormalization`` inside ``model`` (itself included), each once.
 
-    Walks nested Functional/Sequential models and the sub-models and layers that subclassed models hold
-    as attributes (Keras tracks those), including layers shared between sub-models.
+    Keras' own layer walk (``_flatten_layers``, deduplicated): nested Functional/Sequential models and the
+    sub-models and layers that subclassed models hold as attributes, including layers shared between sub-models.
     """
-    found, seen = [], set()
-
-    def visit(layer):
-        if id(layer) in seen:
-            return
-        seen.add(id(layer))
-        if isinstance(layer, keras.layers.BatchNormalization):
-            found.append(layer)
-        flatten = getattr(layer, "_flatten_layers", None)
-        children = flatten(include_self=False, recursive=False) if flatten else getattr(layer, "layers", ())
-        for child in children:
-            visit(child)
-
-    visit(model)
-    return found
+    return [layer for layer in model._flatten_layers(include_self=True, recursive=True)
+            if isinstance(layer, keras.layers.BatchNormalization)]
 
 
 def synchronize_batch_norm(model, synchronized: bool = True) -> int:
