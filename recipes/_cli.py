@@ -3,6 +3,7 @@
 import argparse
 import dataclasses
 import sys
+import textwrap
 import typing
 
 
@@ -43,6 +44,11 @@ def _flag(name):
 
 def build_parser(config_cls, description, epilog=""):
     """An argparse parser with one flag per field of `config_cls` (a dataclass) plus CommonConfig's."""
+    quick = getattr(config_cls, "quick_overrides", None)
+    if quick is not None and quick():
+        settings = " ".join(f"{_flag(k)} {' '.join(map(str, v)) if isinstance(v, tuple) else v}"
+                            for k, v in quick().items())
+        epilog = "\n\n".join(filter(None, [epilog, textwrap.fill(f"--quick sets (unless given explicitly): {settings}", 100, break_on_hyphens=False)]))
     parser = argparse.ArgumentParser(description=description, epilog=epilog,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     hints = typing.get_type_hints(config_cls)
@@ -79,3 +85,14 @@ def parse_config(config_cls, description, argv=None, epilog=""):
                 values[key] = value
     return config_cls(**values)
 
+
+_RUN_FLAGS = {"data_dir", "data_path", "out", "name", "strategy", "precision", "sync_bn", "seed", "resume", "quick",
+              "deterministic", "verbose", "export"}
+
+
+def paper_differences(cfg):
+    """[(flag, value, paper default)] for every setting of `cfg` (a recipe config) that differs from the
+    paper's defaults, leaving out flags that do not change the experiment (--out, --name, --seed, ...)."""
+    defaults = type(cfg)()
+    return [(_flag(f.name), getattr(cfg, f.name), getattr(defaults, f.name)) for f in dataclasses.fields(cfg)
+            if f.name not in _RUN_FLAGS and getattr(cfg, f.name) != getattr(defaults, f.name)]

@@ -125,3 +125,19 @@ def test_linear_model_learns_drawn_not_noise_attributes():
         assert auc[name] > 0.7, (name, auc[name])
     for name in bf.NOISE_ATTRIBUTES:
         assert abs(auc[name] - 0.5) < 0.12, (name, auc[name])
+
+
+def test_plain_background_changes_only_the_background():
+    gradient, attrs = bf.generate(60, 0, "train")
+    plain, plain_attrs = bf.generate(60, 0, "train", background="plain")
+    np.testing.assert_array_equal(attrs, plain_attrs)
+    np.testing.assert_array_equal(gradient, bf.generate(60, 0, "train", background="gradient")[0])
+    same = (gradient == plain).all(-1)
+    assert same[:, 28:36, 28:36].all() and 0.2 < same.mean() < 0.6  # the face is untouched, the field is not
+    top, middle = plain[:, 2, 0].astype(np.float32), plain[:, 40, 0].astype(np.float32)
+    gradient_drop = np.abs(gradient[:, 2, 0].astype(np.float32) - gradient[:, 40, 0]).mean()
+    assert np.abs(top - middle).mean() < 0.4 * gradient_drop  # one colour from top to bottom
+    served = np.stack([e["image"] for e in load("builtin_faces_plain", "train", num_examples=60).as_numpy_iterator()])
+    np.testing.assert_allclose(served, plain / 255.0, atol=1e-6)
+    with pytest.raises(bf.DataError, match="unknown background 'stripes'"):
+        bf.generate(4, 0, "train", background="stripes")

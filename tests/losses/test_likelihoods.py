@@ -13,17 +13,49 @@ def _np_logistic_cdf(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def test_gaussian_matches_hand_computation_and_clamps():
+def _np_soft_floor(x, floor, knee=1.0):
+    return np.where(x > floor + knee, x, floor + knee * np.exp((np.minimum(x, floor + knee) - floor - knee) / knee))
+
+
+def test_gaussian_matches_hand_computation_and_floors_softly():
     x = rng.random((3, 4, 4, 2)).astype("float32")
     mean = rng.random((3, 4, 4, 2)).astype("float32")
-    log_sigma = rng.normal(size=(4, 4, 2)).astype("float32") - 3.0
-    ls = np.maximum(log_sigma, -5.0)
+    log_sigma = rng.normal(size=(4, 4, 2)).astype("float32") * 1.5 - 3.0
+    assert (log_sigma < -4.0).any() and (log_sigma > -4.0).any()  # both sides of the knee
+    ls = _np_soft_floor(log_sigma, -5.0)
     hand = (-0.5 * np.log(2 * np.pi) - ls - 0.5 * ((x - mean) / np.exp(ls)) ** 2).reshape(3, -1).sum(1)
     np.testing.assert_allclose(L.gaussian_log_likelihood(x, mean, log_sigma).numpy(), hand, rtol=1e-4)
     very_small = np.full((4, 4, 2), -50.0, "float32")
-    clamped = L.gaussian_log_likelihood(x, mean, very_small).numpy()
-    at_floor = L.gaussian_log_likelihood(x, mean, np.full((4, 4, 2), -5.0, "float32")).numpy()
-    np.testing.assert_allclose(clamped, at_floor)
+    floored = L.gaussian_log_likelihood(x, mean, very_small).numpy()
+    sigma_at_floor = np.exp(-5.0)
+    at_floor = (-0.5 * np.log(2 * np.pi) + 5.0 - 0.5 * ((x - mean) / sigma_at_floor) ** 2).reshape(3, -1).sum(1)
+    np.testing.assert_allclose(floored, at_floor, rtol=1e-5)
+
+
+def test_soft_floor_keeps_a_gradient_below_the_floor_and_is_the_identity_above_the_knee():
+    x = tf.constant(np.linspace(-40.0, 5.0, 4501), tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = L.soft_floor(x, -5.0, knee=1.0)
+    grad = tape.gradient(y, x).numpy()
+    x, y = x.numpy(), y.numpy()
+    above = x > -4.0
+    np.testing.assert_array_equal(y[above], x[above])
+    assert (y >= -5.0).all() and (np.diff(y) >= 0).all()
+    assert (grad[x < -5.0] > 0).all()  # max(x, -5) has gradient exactly 0 here
+    np.testing.assert_allclose(grad[np.argmax(x > -4.0) - 1], 1.0, atol=2e-3)  # C¹ at the knee
+    with pytest.raises(ValueError, match="knee"):
+        L.soft_floor(x, -5.0, knee=0.0)
+
+
+def test_a_log_sigma_pushed_below_the_floor_climbs_back():
+    log_sigma = tf.Variable(tf.fill([4], -12.0))
+    x = tf.constant(rng.normal(size=(64, 4)), tf.float32)  # residuals of scale 1: the optimum is log σ = 0
+    for _ in range(200):
+        with tf.GradientTape() as tape:
+            loss = -tf.reduce_mean(L.gaussian_log_likelihood(x, tf.zeros_like(x), log_sigma))
+        log_sigma.assign_sub(0.5 * tf.sign(tape.gradient(loss, log_sigma)))
+    assert float(tf.reduce_min(log_sigma)) > -1.0
 
 
 def test_bernoulli_matches_hand_computation():

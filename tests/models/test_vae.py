@@ -105,3 +105,42 @@ def test_a_vae_learns_on_toy_data():
     assert history[-1] < 0.5 * history[0]
     recon = model.reconstruct(images[:2]).numpy()
     assert recon[0].mean() < 0.4 and recon[1].mean() > 0.6
+
+
+def test_kl_warmup_weighs_the_trained_kl_only():
+    model = VAE(tiny_encoder(), tiny_decoder(), kl_warmup_steps=4)
+    assert [float(model.kl_weight(tf.constant(s))) for s in (0, 1, 3, 10)] == [0.25, 0.5, 1.0, 1.0]
+    assert float(VAE(tiny_encoder(), tiny_decoder()).kl_weight(tf.constant(0))) == 1.0
+    noise = rng.normal(size=(8, LATENT)).astype("float32")
+    terms = model.per_example_terms(X, noise, training=True, kl_weight=0.25)  # batch statistics, as in fit
+    np.testing.assert_allclose(terms["loss"], 0.25 * terms["kl"] + terms["nll_x"], rtol=1e-6)
+    model.compile(keras.optimizers.SGD(0.0))
+    logged = model.fit(_dataset(batch=8, noise=noise), epochs=1, verbose=0).history  # step 0: β = 1/4
+    assert logged["loss"][0] == pytest.approx(float(np.mean(terms["loss"])), rel=1e-5)
+    assert logged["kl"][0] == pytest.approx(float(np.mean(terms["kl"])), rel=1e-5)
+    inference = model.per_example_terms(X, noise, training=False)
+    evaluated = model.evaluate(_dataset(batch=8, noise=noise), verbose=0, return_dict=True)  # β = 1
+    assert evaluated["loss"] == pytest.approx(float(np.mean(inference["kl"] + inference["nll_x"])), rel=1e-5)
+    assert VAE.from_config(model.get_config()).kl_warmup_steps == 4
+    with pytest.raises(ValueError, match="kl_warmup_steps"):
+        VAE(tiny_encoder(), tiny_decoder(), kl_warmup_steps=-1)
+
+
+@pytest.mark.parametrize("multiplier", [1.0, 10.0])
+def test_sigma_lr_multiplier_scales_the_first_adam_step_of_log_sigma(multiplier):
+    model = VAE(tiny_encoder(), tiny_decoder(), sigma_lr_multiplier=multiplier)
+    model.compile(keras.optimizers.Adam(0.01))
+    before = model.learned_log_sigma(model.log_sigma_x).numpy()
+    assert np.array_equal(before, np.zeros_like(before))  # σ = 1 at init, whatever the multiplier
+    model.fit(_dataset(batch=8), epochs=1, verbose=0)
+    moved = np.abs(model.learned_log_sigma(model.log_sigma_x).numpy() - before)
+    np.testing.assert_allclose(np.median(moved), 0.01 * multiplier, rtol=0.01)  # Adam's first step: lr·sign(g)
+    noise = rng.normal(size=(8, LATENT)).astype("float32")
+    stored = model.log_sigma_x.numpy()
+    plain = VAE(model.encoder, model.decoder)
+    plain.log_sigma_x.assign(stored * multiplier)  # the same σ held the paper's way gives the same objective
+    np.testing.assert_allclose(plain.per_example_terms(X, noise, False)["nll_x"],
+                               model.per_example_terms(X, noise, False)["nll_x"], rtol=1e-5)
+    assert VAE.from_config(model.get_config()).sigma_lr_multiplier == multiplier
+    with pytest.raises(ValueError, match="sigma_lr_multiplier"):
+        VAE(tiny_encoder(), tiny_decoder(), sigma_lr_multiplier=0.5)

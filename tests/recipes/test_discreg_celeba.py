@@ -25,7 +25,7 @@ def test_quick_recipe_trains_evaluates_and_writes_a_complete_run_directory(quick
     for name in ("classifier", "vae", "discreg_vae"):
         assert os.path.isfile(os.path.join(run, "models", f"{name}.keras"))
     config = json.load(open(os.path.join(run, "config.json")))
-    assert config["data"] == "builtin_faces" and config["latent_dim"] == 16 and config["seed"] == 0
+    assert config["data"] == "builtin_faces_plain" and config["latent_dim"] == 16 and config["seed"] == 0
     assert json.load(open(os.path.join(run, "environment.json")))["seed"] == 0
     metrics = json.load(open(os.path.join(run, "metrics.json")))
     for model in ("vae", "discreg_vae"):
@@ -37,8 +37,30 @@ def test_quick_recipe_trains_evaluates_and_writes_a_complete_run_directory(quick
     images = os.listdir(os.path.join(run, "images"))
     for panel in ("samples", "reconstructions", "interpolations"):
         assert f"discreg_vae_{panel}_epoch001.png" in images and f"vae_{panel}_epoch001.png" in images
-    assert "comparison_reconstructions.png" in images
+    for figure in ("comparison_reconstructions.png", "comparison_samples.png", "attribute_agreement.png"):
+        assert figure in images
+    baselines = metrics["baselines"]
+    for name in ("majority", "mean_image"):
+        assert 0.0 <= baselines[name]["mean"] <= 1.0 and len(baselines[name]["per_attribute"]) == 40
+        assert 0.0 <= baselines[name]["drawn"] <= 1.0  # built-in faces: the drawn attributes are scored apart
+        assert set(baselines[name]["prediction"]) <= {0, 1}
+    assert baselines["protocol"]["training_examples"] == 100
+    for model in ("vae", "discreg_vae"):
+        assert 0.0 <= metrics[model]["attribute_agreement_drawn"] <= 1.0
+    differs = metrics["differs_from_paper"]
+    assert differs["--epochs"] == 1 and differs["--data"] == "builtin_faces_plain" and differs["--latent-dim"] == 16
+    assert differs["--sigma-lr-multiplier"] == 10.0 and differs["--kl-warmup-steps"] == 120  # --quick's levers
+    assert "--out" not in differs and "--name" not in differs
     assert os.listdir(os.path.join(run, "logs", "discreg_vae"))
+
+
+def test_the_printed_table_shows_the_baselines_and_what_differs_from_the_paper(quick_run):
+    _, run = quick_run
+    printed = open(os.path.join(run, "summary.txt")).read()
+    for text in ("blind: majority value of each attribute", "blind: classifier on the mean train image",
+                 "classifier on real test images (ceiling)", "on the drawn attributes only",
+                 "differs from the paper's settings", "--latent-dim 16  (paper: 500)"):
+        assert text in printed
 
 
 def test_resume_of_a_finished_run_loads_the_models_instead_of_training(quick_run, capsys):
@@ -73,3 +95,13 @@ def test_help_lists_every_flag(capsys):
     for flag in ("--quick", "--celeba-dir", "--latent-dim", "--vae-epochs", "--classifier-epochs", "--resume",
                  "--strategy", "--seed", "--data-path", "--layers", "--no-discreg-to-encoder"):
         assert flag in text
+
+
+def test_help_lists_what_quick_changes(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        discreg_celeba.main(["--help"])
+    assert exit_info.value.code == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    for text in ("--quick sets (unless given explicitly): --data builtin_faces_plain", "--sigma-lr-multiplier 10.0",
+                 "--kl-warmup-steps 120", "--bn-recalibration-batches"):
+        assert text in printed

@@ -16,7 +16,8 @@ from tfgm.data._pipeline import check_options, check_split, finalize
 from tfgm.data.celeba import CELEBA_ATTRIBUTES, celeba_preprocess
 from tfgm.data.errors import DataError
 
-_LOCAL = ("celeba_local", "npz", "folder", "builtin_faces", "builtin_digits", "builtin_objects", "text8")
+_LOCAL = ("celeba_local", "npz", "folder", "builtin_faces", "builtin_faces_plain", "builtin_digits", "builtin_objects",
+          "text8")
 
 
 def available_datasets() -> list[str]:
@@ -42,7 +43,7 @@ def load(
     does not use are ignored. image_size=(H, W) resizes (bilinear, antialiased); channels=1|3
     converts (gray -> RGB by tiling, RGB -> gray by luminance); num_examples keeps the first n
     (builtin_* generate exactly n, which may exceed the default split size).
-    Images: celeb_a/celeba_local/builtin_faces 64x64x3, mnist/fashion_mnist/builtin_digits 28x28x1,
+    Images: celeb_a/celeba_local/builtin_faces(_plain) 64x64x3, mnist/fashion_mnist/builtin_digits 28x28x1,
     cifar10/svhn_cropped/builtin_objects 32x32x3, npz/folder as stored. See each source module for its
     splits.
     """
@@ -66,8 +67,9 @@ def load(
         ds = builtin_digits.load(split, seed=seed, num_examples=num_examples)
     elif name == "builtin_objects":
         ds = builtin_objects.load(split, seed=seed, num_examples=num_examples)
-    else:
-        ds = builtin_faces.load(split, seed=seed, num_examples=num_examples)
+    else:  # builtin_faces, builtin_faces_plain (one muted background colour)
+        background = "plain" if name == "builtin_faces_plain" else "gradient"
+        ds = builtin_faces.load(split, seed=seed, num_examples=num_examples, background=background)
     return finalize(ds, image_size=image_size, channels=channels, num_examples=num_examples)
 
 

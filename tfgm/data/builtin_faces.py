@@ -23,6 +23,11 @@ Noise attributes (NOISE_ATTRIBUTES): Attractive, Bags_Under_Eyes, Double_Chin, H
   rates; they do not touch the pixels (unlearnable from the image).
 Nuisance variation: face position and size, background colour and gradient, skin tone, hair
 length, hat/shirt/tie/iris colours, gaze, lighting direction and brightness, pixel noise.
+
+Backgrounds (`background`, dataset "builtin_faces_plain" for "plain"): "gradient" (default) blends two
+random colours from top to bottom, each channel uniform in [0.05, 0.95] (two thirds of the pixels, and the
+largest share of the pixel variance); "plain" paints one muted colour, each channel in [0.275, 0.725]
+(the same random draws, compressed towards grey), as CelebA's attributes and classifier ignore the background.
 """
 
 
@@ -43,6 +48,7 @@ NOISE_ATTRIBUTES = (
 DRAWN_ATTRIBUTES = tuple(a for a in CELEBA_ATTRIBUTES if a not in NOISE_ATTRIBUTES)
 HAIR_COLORS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair")
 _CHUNK = 256
+BACKGROUNDS = ("gradient", "plain")
 _SPLIT_IDS = {"train": 0, "validation": 1, "test": 2}
 _A = {name: i for i, name in enumerate(CELEBA_ATTRIBUTES)}
 
@@ -324,7 +330,17 @@ def render(attributes, nuisance):
     return np.clip(np.rint(images * 255), 0, 255).astype(np.uint8)
 
 
-def generate(count, seed=0, split="train", overrides=None):
+def _apply_background(nuisance, background):
+    """The nuisance parameters with `background` ("gradient" unchanged, "plain": bg2 = bg1, muted)."""
+    if background not in BACKGROUNDS:
+        raise DataError(f"unknown background {background!r}; use one of {', '.join(BACKGROUNDS)}.")
+    if background == "gradient":
+        return nuisance
+    plain = 0.5 + 0.5 * (nuisance["bg1"] - 0.5)
+    return {**nuisance, "bg1": plain, "bg2": plain}
+
+
+def generate(count, seed=0, split="train", overrides=None, background="gradient"):
     """(uint8 (count, 64, 64, 3), float32 (count, 40)) for `split`; `overrides` forces attributes.
 
     Generated in chunks of 256 with a stream per (seed, split, chunk), so a prefix of a longer set
@@ -335,25 +351,35 @@ def generate(count, seed=0, split="train", overrides=None):
 
     def make_chunk(rng, n):
         attrs = apply_overrides(sample_attributes(rng, _CHUNK), overrides)
-        return render(attrs[:n], _generated_cache.first(sample_nuisance(rng, _CHUNK), n)), attrs[:n]
+        nuisance = _apply_background(_generated_cache.first(sample_nuisance(rng, _CHUNK), n), background)
+        return render(attrs[:n], nuisance), attrs[:n]
 
     empty = (np.zeros((0, SIZE, SIZE, 3), np.uint8), np.zeros((0, len(CELEBA_ATTRIBUTES)), np.float32))
     return _generated_cache.in_chunks(count, _CHUNK, [VERSION, seed, _SPLIT_IDS[split]], make_chunk, empty)
 
 
-def cache_dir():
-    """$TFGM_CACHE/builtin_faces (default ~/.cache/tfgm/builtin_faces)."""
-    return _generated_cache.cache_dir("builtin_faces")
+def _cache_name(background):
+    return "builtin_faces" if background == "gradient" else f"builtin_faces_{background}"
 
 
-def arrays(split="train", count=None, seed=0):
-    """Cached `generate(count, seed, split)`; count defaults to SPLIT_SIZES[split]."""
+def cache_dir(background="gradient"):
+    """$TFGM_CACHE/builtin_faces (default ~/.cache/tfgm/builtin_faces; builtin_faces_plain for plain backgrounds)."""
+    return _generated_cache.cache_dir(_cache_name(background))
+
+
+def arrays(split="train", count=None, seed=0, background="gradient"):
+    """Cached `generate(count, seed, split, background=background)`; count defaults to SPLIT_SIZES[split]."""
     check_split(split, "builtin_faces")
     count = SPLIT_SIZES[split] if count is None else int(count)
-    return _generated_cache.cached_arrays("builtin_faces", VERSION, split, count, seed, generate, "attributes", np.float32)
+
+    def make(n, s, sp):
+        return generate(n, s, sp, background=background)
+
+    return _generated_cache.cached_arrays(_cache_name(background), VERSION, split, count, seed, make, "attributes",
+                                          np.float32)
 
 
-def load(split="train", seed=0, num_examples=None):
+def load(split="train", seed=0, num_examples=None, background="gradient"):
     """Unbatched dataset of {"image": float32 64x64x3 in [0, 1], "attributes": float32 (40,) in {0, 1}}."""
-    images, attributes = arrays(split, num_examples, seed)
+    images, attributes = arrays(split, num_examples, seed, background)
     return from_arrays(images, attributes=attributes)

@@ -10,6 +10,8 @@ import tensorflow_probability as tfp
 tfd = tfp.distributions
 
 MIN_LOG_SIGMA = -5.0
+# Learned log σ: unchanged above MIN_LOG_SIGMA + LOG_SIGMA_KNEE, approaching MIN_LOG_SIGMA smoothly below.
+LOG_SIGMA_KNEE = 1.0
 # Posterior log σ²: unchanged below MAX_LOG_VAR − LOG_VAR_KNEE, saturating at MAX_LOG_VAR (σ ≤ e⁴ ≈ 55).
 MAX_LOG_VAR = 8.0
 LOG_VAR_KNEE = 4.0
@@ -20,14 +22,29 @@ def _sum_per_example(x):
     return tf.reduce_sum(tf.reshape(x, [tf.shape(x)[0], -1]), axis=1)
 
 
+def soft_floor(x, floor, knee=LOG_SIGMA_KNEE):
+    """Bound x from below with a gradient everywhere: unchanged above s = `floor + knee`, then
+    floor + knee·exp((x − s)/knee) (C¹ at s, > `floor`, gradient exp((x − s)/knee) > 0).
+
+    Unlike max(x, floor), whose gradient is exactly 0 below the floor (a learned log σ pushed there stays
+    trapped), the parameter can always climb back. Any shape.
+    """
+    if not knee > 0:
+        raise ValueError(f"soft_floor needs knee > 0, got {knee}")
+    start = floor + knee
+    below = tf.minimum(x - start, 0.0)  # keeps exp finite in the branch tf.where discards
+    return tf.where(x > start, x, floor + knee * tf.exp(below / knee))
+
+
 def gaussian_log_likelihood(x, mean, log_sigma, min_log_sigma=MIN_LOG_SIGMA):
-    """log N(x | mean, diag σ²), σ = exp(max(log_sigma, min_log_sigma)).
+    """log N(x | mean, diag σ²), σ = exp(soft_floor(log_sigma, min_log_sigma)).
 
     x, mean: [B, ...]; log_sigma broadcasts against them (e.g. one value per pixel, shape [H, W, C]).
-    The clamp stops a learned variance from collapsing and dominating the objective (METHODS.md §1).
+    The floor stops a learned variance from collapsing and dominating the objective (METHODS.md §1); it is
+    soft (`soft_floor`: unchanged above min_log_sigma + 1), so a log σ below it still gets a gradient.
     Returns [B].
     """
-    log_sigma = tf.maximum(tf.cast(log_sigma, x.dtype), min_log_sigma)
+    log_sigma = soft_floor(tf.cast(log_sigma, x.dtype), min_log_sigma)
     dist = tfd.Normal(loc=mean, scale=tf.exp(log_sigma))
     return _sum_per_example(dist.log_prob(x))
 
@@ -42,12 +59,12 @@ def bernoulli_log_likelihood(x, probs):
 def discretized_logistic_log_likelihood(x, mean, log_scale, bins=256, min_log_scale=-7.0):
     """Discretized logistic over `bins` levels (PixelCNN++ edges): x, mean in [0, 1]; log_scale in [0, 1] units.
 
-    Built from `tfd.QuantizedDistribution` (TFP has no discretized logistic class): the pixel value
+    log_scale passes `soft_floor(·, min_log_scale)`. Built from `tfd.QuantizedDistribution` (TFP has no discretized logistic class): the pixel value
     k = round(x·(bins−1)) gets the logistic mass of [k − ½, k + ½], the first and last bins take the tails.
     Returns [B].
     """
     top = float(bins - 1)
-    log_scale = tf.maximum(tf.cast(log_scale, x.dtype), min_log_scale)
+    log_scale = soft_floor(tf.cast(log_scale, x.dtype), min_log_scale)
     loc = mean * top
     scale = tf.exp(log_scale) * top * tf.ones_like(loc)
     # Quantized Y = ceil(X): shift by ½ so that bin k covers X in (k − ½, k + ½].

@@ -1,6 +1,6 @@
 """Evaluation: likelihood estimates, attribute agreement, sample-quality scores, detection."""
 
-from tfgm.metrics.attributes import attribute_agreement
+from tfgm.metrics.attributes import attribute_agreement, majority_baseline, mean_image_baseline, subset_mean
 from tfgm.metrics.likelihood import elbo, importance_weighted_nll
 from tfgm.metrics.frechet import StreamingStatistics, feature_statistics, frechet_distance
 from tfgm.metrics.inception_score import inception_score

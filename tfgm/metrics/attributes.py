@@ -38,3 +38,50 @@ def attribute_agreement(classifier, dataset, transform=None, attribute_names=Non
     return {"mean": float(np.mean(accuracy)),
             "per_attribute": {n: float(a) for n, a in zip(names, accuracy)},
             "num_examples": count}
+
+
+def _constant_agreement(prediction, dataset, attribute_names=None):
+    """Per-attribute accuracy of one constant prediction (bool [K]) on every example of `dataset`."""
+    prediction = np.asarray(prediction, bool)
+    correct, count = np.zeros(prediction.shape, np.int64), 0
+    for batch in dataset:
+        truth = np.asarray(batch["attributes"]) > 0.5
+        if truth.shape[-1] != prediction.shape[0]:
+            raise ValueError(f"baseline: the dataset has {truth.shape[-1]} attributes, the baseline {prediction.shape[0]}")
+        correct += (truth == prediction).sum(axis=0)
+        count += truth.shape[0]
+    if count == 0:
+        raise ValueError("baseline: the dataset yielded no examples")
+    accuracy = correct / count
+    names = attribute_names or [f"attribute_{k}" for k in range(accuracy.shape[0])]
+    return {"mean": float(np.mean(accuracy)), "per_attribute": {n: float(a) for n, a in zip(names, accuracy)},
+            "num_examples": count, "prediction": [int(p) for p in prediction]}
+
+
+def majority_baseline(train_attributes, dataset, attribute_names=None):
+    """Agreement of a blind guess: every attribute predicted as its majority value on the training split.
+
+    train_attributes: [N, K] in {0, 1} (the training split's labels). dataset: batched dicts with
+    "attributes" [B, K] (the split scored). Ties (rate exactly ½) predict 1. Returns attribute_agreement's
+    dict plus "prediction" (the K constant values).
+    """
+    rates = np.mean(np.asarray(train_attributes, np.float64) > 0.5, axis=0)
+    return _constant_agreement(rates >= 0.5, dataset, attribute_names)
+
+
+def mean_image_baseline(classifier, mean_image, dataset, attribute_names=None):
+    """Agreement of a blind reconstruction: the classifier's attributes of the mean training image, for every
+    example (what a model that returns the average face for any input would score).
+
+    mean_image: [H, W, C] in [0, 1]. Returns attribute_agreement's dict plus "prediction".
+    """
+    logits = classifier(np.asarray(mean_image, np.float32)[None], training=False)
+    return _constant_agreement(np.asarray(logits)[0] > 0.0, dataset, attribute_names)
+
+
+def subset_mean(per_attribute, names):
+    """Mean of `per_attribute` ({name: value}) over `names` (e.g. the drawn attributes of the built-in faces)."""
+    missing = [n for n in names if n not in per_attribute]
+    if missing:
+        raise ValueError(f"subset_mean: {missing} are not among the scored attributes")
+    return float(np.mean([per_attribute[n] for n in names]))

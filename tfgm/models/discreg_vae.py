@@ -24,6 +24,7 @@ class DiscRegVAE(VAE):
 
     def __init__(self, encoder, decoder, feature_extractor, layer_weights=None, discreg_to_encoder=True,
                  likelihood="gaussian", min_log_sigma=likelihoods.MIN_LOG_SIGMA, seed=0, **kwargs):
+        """Other keyword arguments (max_log_var, kl_warmup_steps, ...) as `VAE`."""
         self.feature_extractor = feature_extractor
         self.feature_extractor.trainable = False
         self.feature_names = tuple(feature_extractor.output.keys())
@@ -55,7 +56,8 @@ class DiscRegVAE(VAE):
         for n in self.feature_names:
             target = tf.stop_gradient(both[n][:batch])
             predicted = both[n][batch:]
-            log_lik = likelihoods.gaussian_log_likelihood(target, predicted, self.log_sigma_features[n],
+            log_lik = likelihoods.gaussian_log_likelihood(target, predicted,
+                                                          self.learned_log_sigma(self.log_sigma_features[n]),
                                                           self.min_log_sigma)
             terms[f"discreg_{n}"] = -self.layer_weights[n] * log_lik
         return terms

@@ -20,6 +20,15 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
     decoder: Functional model z [B, D] → pixel means [B, H, W, C] in [0, 1].
     likelihood: "gaussian" (learned per-pixel log σ, init 0, clamped below at `min_log_sigma`),
         "bernoulli", or "discretized_logistic" (learned per-pixel log-scale, 256 bins).
+    sigma_lr_multiplier: m ≥ 1; every learned log σ (here the pixels'; DiscRegVAE adds its classifier layers')
+        is stored as log σ / m, so each Adam step moves log σ m times further (init 0 either way: σ = 1). m = 1 is
+        the paper's. From σ = 1 a scale needs ≈ |log σ̂| / lr Adam steps to reach its maximum-likelihood value σ̂
+        (≈ 1000 at lr 0.002 for pixel residuals of 0.1); until then the reconstruction terms are weighed by
+        σ⁻² ≈ 1 and the KL term wins (unused latent, blurred means). Short runs need m > 1.
+    kl_warmup_steps: KL annealing (Bowman et al. 2016): training weighs the KL term by
+        β = min(1, (step + 1) / kl_warmup_steps), the optimizer's step counting from 0; 0 (the default, the paper's
+        objective) means β = 1 throughout. Evaluation (`test_step`, metrics) always uses β = 1 and the logged `kl`
+        is unweighted; `loss` is the objective trained on.
     max_log_var: the encoder's log σ² passes `likelihoods.bound_log_var` (unchanged below max_log_var − 4,
         saturating at max_log_var): keeps the first Adam steps from drawing |z| in the thousands, which
         overflows a float16 decoder. None (or inf) turns the bound off.
@@ -29,8 +38,12 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
     """
 
     def __init__(self, encoder, decoder, likelihood="gaussian", min_log_sigma=likelihoods.MIN_LOG_SIGMA,
-                 max_log_var=likelihoods.MAX_LOG_VAR, seed=0, **kwargs):
+                 max_log_var=likelihoods.MAX_LOG_VAR, kl_warmup_steps=0, sigma_lr_multiplier=1.0, seed=0, **kwargs):
         super().__init__(**kwargs)
+        if not float(sigma_lr_multiplier) >= 1.0:
+            raise ValueError(f"sigma_lr_multiplier must be >= 1 (1: the paper's), got {sigma_lr_multiplier!r}")
+        if int(kl_warmup_steps) < 0:
+            raise ValueError(f"kl_warmup_steps must be >= 0 (0: no warm-up), got {kl_warmup_steps!r}")
         if likelihood not in likelihoods.LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {likelihoods.LIKELIHOODS}, got {likelihood!r}")
         self.encoder = encoder
@@ -38,6 +51,8 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
         self.likelihood = likelihood
         self.min_log_sigma = float(min_log_sigma)
         self.max_log_var = None if max_log_var is None or math.isinf(max_log_var) else float(max_log_var)
+        self.kl_warmup_steps = int(kl_warmup_steps)
+        self.sigma_lr_multiplier = float(sigma_lr_multiplier)
         self.seed = int(seed)
         self.latent_dim = int(decoder.inputs[0].shape[-1])
         self.image_shape = tuple(int(d) for d in decoder.outputs[0].shape[1:])
@@ -86,16 +101,28 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
         z_mean, _ = self.encode(images, training=training)
         return self.decode(z_mean, training=training)
 
+    def learned_log_sigma(self, variable):
+        """The log σ a learned-scale variable stands for (see `sigma_lr_multiplier`); any shape."""
+        return variable * self.sigma_lr_multiplier if self.sigma_lr_multiplier != 1.0 else variable
+
     def log_px_given_z(self, images, x_mean):
         """log p(x|z) per example given the decoder mean; [B]."""
-        if self.likelihood == "gaussian":
-            return likelihoods.gaussian_log_likelihood(images, x_mean, self.log_sigma_x, self.min_log_sigma)
         if self.likelihood == "bernoulli":
             return likelihoods.bernoulli_log_likelihood(images, x_mean)
-        return likelihoods.discretized_logistic_log_likelihood(images, x_mean, self.log_sigma_x)
+        log_sigma = self.learned_log_sigma(self.log_sigma_x)
+        if self.likelihood == "gaussian":
+            return likelihoods.gaussian_log_likelihood(images, x_mean, log_sigma, self.min_log_sigma)
+        return likelihoods.discretized_logistic_log_likelihood(images, x_mean, log_sigma)
 
-    def per_example_terms(self, images, noise, training):
-        """Per-example objective terms, each [B]; "loss" is what training minimizes."""
+    def kl_weight(self, step):
+        """β of the KL term at optimizer step `step` (int tensor): 1 without warm-up."""
+        if not self.kl_warmup_steps:
+            return tf.constant(1.0)
+        return tf.minimum(1.0, tf.cast(step + 1, tf.float32) / float(self.kl_warmup_steps))
+
+    def per_example_terms(self, images, noise, training, kl_weight=1.0):
+        """Per-example objective terms, each [B]; "loss" is what training minimizes (with the KL weighed by
+        `kl_weight`; the logged "kl" is unweighted)."""
         z_mean, z_log_var = self.encode(images, training=training)
         z = z_mean + tf.exp(0.5 * z_log_var) * noise
         x_mean = self.decode(z, training=training)
@@ -103,7 +130,7 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
         nll_x = -self.log_px_given_z(images, x_mean)
         terms = {"kl": kl, "nll_x": nll_x}
         terms.update(self.extra_terms(images, z, x_mean, training))
-        terms["loss"] = tf.add_n(list(terms.values()))
+        terms["loss"] = tf.add_n([kl_weight * kl] + [v for k, v in terms.items() if k != "kl"])
         return terms
 
     def extra_terms(self, images, z, x_mean, training):
@@ -125,13 +152,23 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
         images = data["image"]
         noise = self._noise(data, step_seed(self.seed, self.optimizer.iterations))
         with tf.GradientTape() as tape:
-            terms = self.per_example_terms(images, noise, training=True)
+            terms = self.per_example_terms(images, noise, training=True,
+                                           kl_weight=self.kl_weight(self.optimizer.iterations))
             loss = tf.nn.compute_average_loss(terms["loss"])
             scaled = self.optimizer.scale_loss(loss)
         variables = self.trainable_variables
         grads = tape.gradient(scaled, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
         return self._update_trackers(terms)
+
+    def batch_norm_forward(self, data):
+        """A training-mode forward pass as in `train_step` (encoder on the batch, decoder on posterior samples,
+        fixed noise) that changes no weight: what `tfgm.training.BatchNormRecalibration` runs to recompute
+        batch-norm statistics. data: a batch dict with "image"."""
+        images = data["image"]
+        noise = tf.random.stateless_normal([tf.shape(images)[0], self.latent_dim], seed=[self.seed, -2],
+                                           dtype=images.dtype)
+        self.per_example_terms(images, noise, training=True)
 
     def test_step(self, data):
         noise = self._noise(data, step_seed(self.seed, _TEST_SEED_STEP))
@@ -172,4 +209,5 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
 
     def get_config(self):
         return self._config(likelihood=self.likelihood, min_log_sigma=self.min_log_sigma, max_log_var=self.max_log_var,
+                            kl_warmup_steps=self.kl_warmup_steps, sigma_lr_multiplier=self.sigma_lr_multiplier,
                             seed=self.seed)

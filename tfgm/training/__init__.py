@@ -20,6 +20,10 @@ _EXPORTS = {
     "ImageGridCallback": "image_callback",
     "make_grid": "image_grid",
     "save_png": "image_grid",
+    "labelled_image_rows": "figures",
+    "grouped_bar_chart": "figures",
+    "save_figure": "figures",
+    "pyplot": "figures",
     "NaNGuard": "nan_guard",
     "TrainingDiverged": "nan_guard",
     "set_seed": "randomness",
@@ -35,6 +39,8 @@ _EXPORTS = {
     "chief_run_dir": "multiworker",
     "auto_shard_data": "multiworker",
     "synchronize_batch_norm": "sync_batch_norm",
+    "recompute_batch_norm_statistics": "batch_norm_statistics",
+    "BatchNormRecalibration": "batch_norm_statistics",
     "batch_norm_layers": "sync_batch_norm",
 }
 
@@ -42,10 +48,12 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from .atomic import write_json_atomic
+    from .batch_norm_statistics import BatchNormRecalibration, recompute_batch_norm_statistics
     from .checkpoint import ResumableCheckpoint
     from .distribution import global_batch_size, strategy
     from .environment import quiet_tensorflow
     from .image_callback import ImageGridCallback
+    from .figures import grouped_bar_chart, labelled_image_rows, pyplot, save_figure
     from .image_grid import make_grid, save_png
     from .nan_guard import NaNGuard, TrainingDiverged
     from .multiworker import auto_shard_data, chief_run_dir, is_chief, task_info

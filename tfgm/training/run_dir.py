@@ -203,6 +203,14 @@ class RunDir:
         merged.update(to_jsonable(dict(metrics)))
         write_json_atomic(self.metrics_path, merged)
 
+    def write_summary(self, text: str) -> str:
+        """Write the run's printed summary table to ``summary.txt`` atomically; return the path."""
+        path = os.path.join(self.path, "summary.txt")
+        with atomic_path(path, suffix=".txt") as tmp:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text.rstrip("\n") + "\n")
+        return path
+
     def model_path(self, name: str) -> str:
         """``models/<name>.keras``."""
         return os.path.join(self.models_dir, f"{_check_component('model name', name)}.keras")
