@@ -3,8 +3,9 @@
 The image recipes (fortified_mnist, fortified_fashion_mnist, fortified_cifar10) differ only in their
 `Config` and `DatasetSpec`: each trains the adversarial-training baseline and the fortified network with
 the same attack, budget, seed and initial classifier weights, calibrates the off-manifold threshold on
-clean validation data, evaluates (clean, FGSM, PGD, black-box; detection; gradient-masking checks;
-ε-sweep), writes PNGs and metrics.json, exports both models and prints a summary table.
+clean validation data, evaluates (clean, FGSM, PGD, black-box; detection of adversarial and
+out-of-distribution inputs with the raw and the chosen score; gradient-masking checks; ε-sweep), writes
+PNGs and metrics.json, exports both models and prints a summary table.
 
 The baseline is the same FortifiedClassifier train step (CE on clean + CE on adversarial inputs, smoothed
 labels) on the same classifier whose fortified slot is a frozen identity (linear tied autoencoder with
@@ -17,6 +18,8 @@ import functools
 import os
 import sys
 import time
+
+import numpy as np
 
 from recipes._cli import CommonConfig, parse_config
 from recipes._run import export_models, start_run, train_stage
@@ -48,8 +51,14 @@ class FortifiedConfig(CommonConfig):
     lambda_adv: float = dataclasses.field(default=1.0, metadata={
         "help": "weight of the adversarial reconstruction loss"})
     rec_reduction: str = dataclasses.field(default="mean", metadata={
-        "help": "L_rec per example: mean over the fortified state's units (the release) or sum (the library's "
-                "‖·‖²); mean passes λ/D to the library, D = units of the state"})
+        "help": "L_rec per example: mean over the fortified state's units (the release) or sum (the thesis' "
+                "‖·‖²); the model applies it (FortifiedClassifier rec_reduction)"})
+    score: str = dataclasses.field(default="cosine", metadata={
+        "help": "off-manifold score of the threshold, the export and the report: cosine | relative | raw "
+                "(tfgm.metrics.off_manifold; raw is the thesis' summed error, always reported alongside)"})
+    ood_examples: int = dataclasses.field(default=0, metadata={
+        "help": "out-of-distribution inputs per set (another built-in dataset, uniform noise); 0: as many as "
+                "test examples"})
     label_smoothing: float = dataclasses.field(default=0.1, metadata={"help": "ε of the smoothed labels"})
     false_alarm_rate: float = dataclasses.field(default=0.05, metadata={
         "help": "off-manifold threshold: fraction of clean validation inputs flagged"})
@@ -87,6 +96,7 @@ class DatasetSpec:
     thesis_eps: dict  # attack → the thesis' training ε
     thesis: dict  # (attack, ε) → (adv. training %, fortified %, source)
     net_kwargs: object = None  # callable cfg → extra builder arguments, or None
+    ood_data: str = "builtin_objects"  # a built-in dataset the model never sees, scored as out-of-distribution
 
 
 def resolve_eps(cfg, spec):
@@ -94,24 +104,17 @@ def resolve_eps(cfg, spec):
     return float(cfg.eps) if cfg.eps > 0 else float(spec.thesis_eps[cfg.attack])
 
 
-def library_lambdas(cfg, units):
-    """(λ_rec, λ_adv) for FortifiedClassifier, whose L_rec sums over the `units` elements of a fortified state:
-    the flags' λ divided by `units` under --rec-reduction mean (the release's per-unit mean error)."""
-    scale = 1.0 / units if cfg.rec_reduction == "mean" else 1.0
-    return cfg.lambda_rec * scale, cfg.lambda_adv * scale
-
-
-def state_units(tensor):
-    """Elements per example of a symbolic Keras tensor [B, ...]."""
-    import math
-
-    return int(math.prod(int(d) for d in tensor.shape[1:]))
+SCORE_CHOICES = ("cosine", "relative", "raw")  # tfgm.metrics.off_manifold.SCORES (checked by a test)
 
 
 def check_config(cfg):
     """A message for an invalid combination of flags, or None."""
     if cfg.rec_reduction not in ("mean", "sum"):
         return f"--rec-reduction must be mean or sum, got {cfg.rec_reduction!r}"
+    if cfg.score not in SCORE_CHOICES:
+        return f"--score must be one of {' | '.join(SCORE_CHOICES)}, got {cfg.score!r}"
+    if cfg.ood_examples < 0:
+        return f"--ood-examples must be >= 0, got {cfg.ood_examples}"
     if cfg.attack not in ("fgsm", "pgd"):
         return f"--attack must be fgsm or pgd, got {cfg.attack!r}"
     if not 0.0 <= cfg.eps <= 1.0 or any(not 0.0 <= e <= 1.0 for e in (*cfg.fgsm_eps, *cfg.pgd_eps, *cfg.sweep_eps)):
@@ -126,8 +129,6 @@ def check_config(cfg):
 
 def load_arrays(dataset, batch=1000):
     """(images, labels) numpy arrays of an unbatched dict dataset."""
-    import numpy as np
-
     xs, ys = [], []
     for b in dataset.batch(batch):
         xs.append(b["image"].numpy())
@@ -187,7 +188,6 @@ def train_attack(cfg, eps):
 def builders(cfg, spec, num_classes, eps):
     """(build_baseline, build_fortified): same classifier, same initial weights (seeded), same attack."""
     import keras
-    import numpy as np
 
     from tfgm.models import fortify
     from tfgm.nets import fortified_nets
@@ -204,7 +204,7 @@ def builders(cfg, spec, num_classes, eps):
         net = classifier()
         width = int(net.get_layer(slot).output.shape[-1])
         model = fortify(net, [slot], hidden_units=width, activation="linear", noise_stddev=0.0, lambda_rec=0.0,
-                        lambda_adv=0.0, name=BASELINE, **common)
+                        lambda_adv=0.0, score="raw", name=BASELINE, **common)
         identity = model.network.get_layer(f"fortified_{slot}")
         identity.kernel.assign(np.eye(width, dtype="float32"))
         identity.trainable = False
@@ -212,11 +212,9 @@ def builders(cfg, spec, num_classes, eps):
         return model
 
     def build_fortified():
-        net = classifier()
-        lambda_rec, lambda_adv = library_lambdas(cfg, state_units(net.get_layer(slot).output))
-        model = fortify(net, [slot], hidden_units=cfg.dae_units, activation=cfg.dae_activation,
-                        noise_stddev=cfg.noise_stddev, lambda_rec=lambda_rec, lambda_adv=lambda_adv,
-                        name=FORTIFIED, **common)
+        model = fortify(classifier(), [slot], hidden_units=cfg.dae_units, activation=cfg.dae_activation,
+                        noise_stddev=cfg.noise_stddev, lambda_rec=cfg.lambda_rec, lambda_adv=cfg.lambda_adv,
+                        rec_reduction=cfg.rec_reduction, score=cfg.score, name=FORTIFIED, **common)
         model.compile(keras.optimizers.Adam(cfg.learning_rate))
         return model
 
@@ -227,25 +225,44 @@ def builders(cfg, spec, num_classes, eps):
 
 
 class ScoreRecorder:
-    """Wraps an attack (model, x, y) → x̃ for `robust_accuracy`, keeping the fortified model's
-    reconstruction error of each x̃ and the first few x̃ (for the image grid)."""
+    """Wraps an attack (model, x, y) → x̃ for `robust_accuracy`, keeping what `scorer` returns for each x̃
+    (the fortified model's off-manifold scores and predictions), the labels, and the first few x̃ (image grid)."""
 
     def __init__(self, attack, scorer, keep=8):
         self.attack, self.scorer, self.keep = attack, scorer, keep
-        self.scores, self.examples = [], []
+        self.records, self.labels, self.examples = [], [], []
 
     def __call__(self, model, x, y):
         adv = self.attack(model, x, y)
         if self.scorer is not None:
-            self.scores.append(self.scorer(adv))
+            self.records.append(self.scorer(adv))
+            self.labels.append(np.asarray(y))
         if sum(len(e) for e in self.examples) < self.keep:
             self.examples.append(adv.numpy()[: self.keep])
         return adv
 
-    def all_scores(self):
-        import numpy as np
+    def result(self):
+        """{"scores": {name: [N]}, "predictions": [N], "labels": [N]} over every batch seen."""
+        return merge_records(self.records, np.concatenate(self.labels))
 
-        return np.concatenate(self.scores)
+
+def merge_records(records, labels):
+    """Concatenate the scorer's per-batch outputs: {"scores": {name: [N]}, "predictions": [N], "labels": [N]}."""
+    names = records[0]["scores"]
+    return {"scores": {n: np.concatenate([r["scores"][n] for r in records]) for n in names},
+            "predictions": np.concatenate([r["predictions"] for r in records]), "labels": labels}
+
+
+def make_scorer(model, batch_size):
+    """x → {"scores": {"raw": [N], model.score: [N]}, "predictions": [N]} from the fortified model, noise-free."""
+    names = list(dict.fromkeys(["raw", model.score]))
+
+    def scorer(x):
+        outputs = {n: model.predict_with_score(x, batch_size=batch_size, score=n) for n in names}
+        return {"scores": {n: out[1] for n, out in outputs.items()},
+                "predictions": outputs[model.score][0].argmax(-1)}
+
+    return scorer
 
 
 def table_attacks(cfg, eps, blackbox=None):
@@ -294,7 +311,7 @@ def evaluate(cfg, spec, models, data, num_classes, eps):
         cut = cfg.blackbox_holdout
         holdout, x_test, y_test = x_test[:cut], x_test[cut:], y_test[cut:]
     batches = array_batches(x_test, y_test, cfg.batch_size)
-    scorer = lambda adv: fortified.predict_with_score(adv, batch_size=cfg.batch_size)[1]  # noqa: E731
+    scorer = make_scorer(fortified, cfg.batch_size)
     out = {"accuracy": {}, "recorders": {}, "masking": {}, "sweep": {"eps": sorted(set(cfg.sweep_eps) | {eps})}}
     for name, model in models.items():
         print(f"[{name}] evaluating on {len(x_test)} test examples ...")
@@ -313,29 +330,60 @@ def evaluate(cfg, spec, models, data, num_classes, eps):
         out["sweep"][name] = {"pgd": [report["pgd_accuracy"][f"{e:g}"] for e in out["sweep"]["eps"]],
                               "fgsm": [fgsm_acc[f"{e:g}"] for e in out["sweep"]["eps"]]}
     out["sweep"]["num_examples"] = out["masking"][FORTIFIED]["num_examples"]
-    out["clean_scores"] = scorer(x_test)
+    out["clean"] = merge_records([scorer(x_test)], y_test)
+    out["ood"] = {name: merge_records([scorer(x)], None) for name, x in ood_sets(cfg, spec, len(x_test)).items()}
     out["first_clean"] = x_test[:8]
     out["num_test"] = len(x_test)
-    out["detection"] = detection_summary(fortified, out["clean_scores"], out["recorders"][FORTIFIED])
+    out["groups"] = {row: rec.result() for row, rec in out["recorders"][FORTIFIED].items()}
+    out["detection"] = detection_summary(fortified, out["clean"], out["groups"], out["ood"])
     return out
 
 
-def detection_summary(model, clean_scores, recorders):
-    """AUROC, error ratio and alarm rates at the calibrated threshold, per table attack."""
-    import numpy as np
+def ood_sets(cfg, spec, count):
+    """{"<built-in dataset>": images, "uniform_noise": images}: `count` (or --ood-examples) inputs of the test
+    images' shape the model never saw: the spec's other built-in dataset converted to that shape, and pixels
+    drawn uniformly in [0, 1] (seeded)."""
+    from tfgm.data import load
 
+    n = cfg.ood_examples or count
+    height, width, channels = spec.input_shape
+    other = load(spec.ood_data, "test", image_size=(height, width), channels=channels, num_examples=n,
+                 seed=cfg.seed)
+    images = np.concatenate([b["image"].numpy() for b in other.batch(1000)])
+    noise = np.random.default_rng(cfg.seed).random((n, *spec.input_shape)).astype(np.float32)
+    return {spec.ood_data: images, "uniform_noise": noise}
+
+
+def _group_summary(clean, group, score, threshold):
+    """AUROC of `score` and raw, ratio of raw means, alarm rate at the threshold, for one group of inputs."""
     from tfgm import metrics
 
-    threshold = model.threshold
-    result = {"clean_false_alarm_rate": float(np.mean(clean_scores > threshold)),
-              "clean_mean_error": float(np.mean(clean_scores)), "attacks": {}}
-    for row, rec in recorders.items():
-        adv = rec.all_scores()
-        result["attacks"][row] = {"auroc": metrics.detection_auroc(clean_scores, adv),
-                                  "error_ratio": metrics.reconstruction_error_ratio(clean_scores, adv),
-                                  "detection_rate": float(np.mean(adv > threshold)),
-                                  "adversarial_mean_error": float(np.mean(adv))}
+    values, raw = group["scores"][score], group["scores"]["raw"]
+    result = {"auroc": metrics.detection_auroc(clean["scores"][score], values),
+              "auroc_raw": metrics.detection_auroc(clean["scores"]["raw"], raw),
+              "error_ratio": metrics.reconstruction_error_ratio(clean["scores"]["raw"], raw),
+              "detection_rate": float(np.mean(values > threshold)),
+              "mean_score": float(np.mean(values)), "mean_raw_error": float(np.mean(raw)),
+              "num_examples": int(len(values))}
+    if group["labels"] is not None:  # adversarial inputs, aligned with the clean test inputs
+        hit = clean["predictions"] == clean["labels"]
+        fooled = hit & (group["predictions"] != group["labels"])
+        result["attack_success_rate"] = float(np.sum(fooled) / max(np.sum(hit), 1))
+        result["auroc_successful_only"] = (metrics.detection_auroc(clean["scores"][score][hit], values[fooled])
+                                           if hit.any() and fooled.any() else None)
     return result
+
+
+def detection_summary(model, clean, groups, ood):
+    """Detection of each table attack and each out-of-distribution set against clean test inputs, with the
+    model's score (threshold, AUROC) and the raw summed error (AUROC, error ratio) side by side."""
+    threshold, score = model.threshold, model.score
+    return {"score": score, "score_description": model.score_description,
+            "clean_false_alarm_rate": float(np.mean(clean["scores"][score] > threshold)),
+            "clean_mean_score": float(np.mean(clean["scores"][score])),
+            "clean_mean_error": float(np.mean(clean["scores"]["raw"])),
+            "attacks": {row: _group_summary(clean, g, score, threshold) for row, g in groups.items()},
+            "out_of_distribution": {name: _group_summary(clean, g, score, threshold) for name, g in ood.items()}}
 
 
 # ---------------------------------------------------------------------------------------------- plots
@@ -360,17 +408,6 @@ def save_figure(fig, path):
     return path
 
 
-def roc_curve(clean, adv):
-    """(false-alarm rates, detection rates) of "score > t" over every threshold t, from (0, 0) to (1, 1)."""
-    import numpy as np
-
-    thresholds = np.unique(np.concatenate([clean, adv]))[::-1]
-    clean_sorted, adv_sorted = np.sort(clean), np.sort(adv)
-    fpr = 1.0 - np.searchsorted(clean_sorted, thresholds, side="right") / len(clean)
-    tpr = 1.0 - np.searchsorted(adv_sorted, thresholds, side="right") / len(adv)
-    return np.concatenate([[0.0], fpr, [1.0]]), np.concatenate([[0.0], tpr, [1.0]])
-
-
 def plot_sweep(path, sweep, title):
     """Fig. 2.5: accuracy vs ε under PGD and FGSM for both models."""
     plt = pyplot()
@@ -385,37 +422,51 @@ def plot_sweep(path, sweep, title):
     return save_figure(fig, path)
 
 
-def plot_detection(images_dir, clean, recorders, threshold, main_row, title):
-    """Histogram of the fortified model's reconstruction error (clean vs `main_row` attack) and ROC curves."""
-    import numpy as np
+SCORE_AXIS = {"raw": "raw: Σ‖D(E(h)) − h‖²", "relative": "relative: ‖D(E(h)) − h‖² / ‖h‖²",
+              "cosine": "cosine: 1 − cos∠(D(E(h)), h)"}
+
+
+def plot_detection(images_dir, clean, groups, ood, threshold, score, main_row, title):
+    """detection_histogram.png and detection_roc.png, each with two panels side by side: the raw summed error
+    (the thesis' score) and the model's `score` (its threshold drawn); clean test inputs vs the `main_row`
+    attack and the out-of-distribution sets."""
+    from tfgm.metrics import detection_auroc, roc_curve
 
     plt = pyplot()
-    adv = recorders[main_row].all_scores()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    upper = max(np.percentile(np.concatenate([clean, adv]), 99.5), threshold * 1.05)
-    bins = np.linspace(0.0, upper, 50)
-    ax.hist(clean, bins=bins, alpha=0.6, density=True, label=f"clean test (n={len(clean)})")
-    ax.hist(adv, bins=bins, alpha=0.6, density=True, label=f"{main_row} (n={len(adv)})")
-    ax.axvline(threshold, color="k", linestyle="--", label=f"threshold {threshold:.3g}")
-    ax.set(xlabel="reconstruction error Σ‖D(E(h)) − h‖²", ylabel="density", title=f"{title}: off-manifold score")
-    ax.legend(fontsize=8)
+    panels = list(dict.fromkeys(["raw", score]))
+    shown = {"clean test": clean, main_row: groups[main_row], **ood}
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
+    for ax, name in zip(axes[0], panels):
+        values = {label: g["scores"][name] for label, g in shown.items()}
+        everything = np.concatenate(list(values.values()))
+        upper = np.percentile(everything, 99.5)
+        if name == score:
+            upper = max(upper, threshold * 1.05)
+        bins = np.linspace(min(0.0, everything.min()), upper, 50)
+        for label, v in values.items():
+            ax.hist(np.clip(v, None, upper), bins=bins, alpha=0.5, density=True, label=f"{label} (n={len(v)})")
+        if name == score:
+            ax.axvline(threshold, color="k", linestyle="--", label=f"threshold {threshold:.3g} (calibrated)")
+        kind = "model's score" if name == score else "thesis' score"
+        ax.set(xlabel=SCORE_AXIS[name] + " (values above the axis end in the last bin)", ylabel="density",
+               title=f"{title}: {name} ({kind})")
+        ax.legend(fontsize=7)
     hist = save_figure(fig, os.path.join(images_dir, "detection_histogram.png"))
-    fig, ax = plt.subplots(figsize=(5, 5))
-    from tfgm.metrics import detection_auroc
-
-    for row, rec in recorders.items():
-        fpr, tpr = roc_curve(clean, rec.all_scores())
-        ax.plot(fpr, tpr, label=f"{row} (AUROC {detection_auroc(clean, rec.all_scores()):.3f})")
-    ax.plot([0, 1], [0, 1], ":", color="gray")
-    ax.set(xlabel="false-alarm rate (clean)", ylabel="detection rate (adversarial)", title=f"{title}: ROC")
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 5), squeeze=False)
+    curves = {**{row: g for row, g in groups.items()}, **ood}
+    for ax, name in zip(axes[0], panels):
+        for label, g in curves.items():
+            fpr, tpr = roc_curve(clean["scores"][name], g["scores"][name])
+            auroc = detection_auroc(clean["scores"][name], g["scores"][name])
+            ax.plot(fpr, tpr, label=f"{label} (AUROC {auroc:.3f})")
+        ax.plot([0, 1], [0, 1], ":", color="gray")
+        ax.set(xlabel="false-alarm rate (clean test)", ylabel="detection rate", title=f"{title}: ROC, {name} score")
+        ax.legend(fontsize=7)
     return hist, save_figure(fig, os.path.join(images_dir, "detection_roc.png"))
 
 
 def save_adversarial_grid(path, clean, recorders):
     """Rows: clean test images, then each table attack's x̃ on the fortified model."""
-    import numpy as np
-
     from tfgm.training import make_grid, save_png
 
     rows = [clean[:8]] + [np.concatenate(rec.examples)[:8] for rec in recorders.values()]
@@ -472,11 +523,20 @@ def summary_table(rows, detection, masking, threshold, cfg):
         ref = r["thesis_reference_percent"]
         ref_text = "" if ref is None else f"{ref[BASELINE]:.2f} / {ref[FORTIFIED]:.2f} ({ref['source']})"
         lines.append(f"{r['label']:26s} {100 * r[BASELINE]:13.2f} {100 * r[FORTIFIED]:10.2f}   {ref_text}")
-    lines += ["", f"off-manifold detection (fortified; threshold {threshold:.4g} at {cfg.false_alarm_rate:.0%} "
-                  f"false alarms on validation; {detection['clean_false_alarm_rate']:.1%} on clean test):"]
-    for row, d in detection["attacks"].items():
-        lines.append(f"  {row_label(row):24s} AUROC {d['auroc']:.3f}   error ratio adv/clean {d['error_ratio']:6.2f}"
-                     f"   flagged {d['detection_rate']:.1%}")
+    score = detection["score"]
+    lines += ["", f"off-manifold detection (fortified; score {score}; threshold {threshold:.4g} at "
+                  f"{cfg.false_alarm_rate:.0%} false alarms on validation, {detection['clean_false_alarm_rate']:.1%} "
+                  "on clean test):",
+              f"  {'inputs':24s} {'AUROC ' + score:>14s} {'successful':>10s} {'AUROC raw':>10s} {'raw ratio':>10s} "
+              f"{'flagged':>8s}"]
+    named = [(row_label(row), d) for row, d in detection["attacks"].items()]
+    named += [(f"OOD {name}", d) for name, d in detection["out_of_distribution"].items()]
+    for label, d in named:
+        successful = d.get("auroc_successful_only")
+        lines.append(f"  {label:24s} {d['auroc']:14.3f} {'-' if successful is None else f'{successful:.3f}':>10s} "
+                     f"{d['auroc_raw']:10.3f} {d['error_ratio']:10.2f} {d['detection_rate']:8.1%}")
+    lines.append("  (successful: only inputs whose correct prediction the attack changed, against correctly classified "
+                 "clean inputs)")
     lines.append("")
     for name, report in masking.items():
         lines.append(f"gradient-masking checks, {MODEL_LABELS[name]}:")
@@ -534,7 +594,8 @@ def run_image_recipe(config_cls, spec, description, argv=None):
     title = spec.recipe.replace("fortified_", "")
     images = [plot_sweep(os.path.join(run.images_dir, "eps_sweep.png"), results["sweep"], title)]
     detection_rows = results["recorders"][FORTIFIED]
-    images += plot_detection(run.images_dir, results["clean_scores"], detection_rows, threshold, main_row, title)
+    images += plot_detection(run.images_dir, results["clean"], results["groups"], results["ood"], threshold,
+                             fortified.score, main_row, title)
     images.append(save_adversarial_grid(os.path.join(run.images_dir, "adversarial_examples.png"),
                                         results["first_clean"], detection_rows))
     rows = table_rows(spec, results["accuracy"])
@@ -545,8 +606,14 @@ def run_image_recipe(config_cls, spec, description, argv=None):
         "table": rows,
         "thesis_reference": thesis_reference(spec, cfg, eps),
         "detection": {**results["detection"], "threshold": threshold, "false_alarm_rate_target": cfg.false_alarm_rate,
-                      "calibration_examples": len(data["validation"][0]), "score": "fortified model, noise-free "
-                      "Σ_k ‖D_k(E_k(h_k)) − h_k‖² per example; adversarial inputs crafted on the fortified model"},
+                      "calibration_examples": len(data["validation"][0]),
+                      "protocol": "fortified model's noise-free scores per example: `auroc`/`threshold`/"
+                                  "`detection_rate` use `score`, `auroc_raw`/`error_ratio` the thesis' summed error "
+                                  "Σ_k ‖D_k(E_k(h_k)) − h_k‖²; attacks crafted white-box on the fortified model, "
+                                  "AUROC against all clean test inputs (`auroc_successful_only`: inputs whose correct "
+                                  "prediction the attack changed, against correctly classified clean inputs); "
+                                  "out_of_distribution: inputs of another built-in dataset converted to the test "
+                                  "shape, and uniform noise"},
         "gradient_masking": results["masking"],
         "eps_sweep": results["sweep"],
         "protocol": {
@@ -559,9 +626,8 @@ def run_image_recipe(config_cls, spec, description, argv=None):
                 "epochs_per_round": cfg.blackbox_epochs, "substitute": "MLP 200-200 (tfgm.nets mlp)",
                 "attack": f"FGSM ε={eps:g} crafted on the substitute, transferred",
                 "note": "the adversary's holdout points are the first test examples, excluded from every number"},
-            "reconstruction_loss": {"reduction": cfg.rec_reduction, "lambda_rec": cfg.lambda_rec,
-                                    "lambda_adv": cfg.lambda_adv, "library_lambda_rec": fortified.lambda_rec,
-                                    "library_lambda_adv": fortified.lambda_adv},
+            "reconstruction_loss": {"reduction": fortified.rec_reduction, "lambda_rec": fortified.lambda_rec,
+                                    "lambda_adv": fortified.lambda_adv},
             "baseline": "same classifier and train step with the fortified slot a frozen identity (λ = 0, σ = 0): "
                         "CE(clean) + CE(adversarial)",
             "epochs": epochs, "batch_size": cfg.batch_size, "seed": cfg.seed,

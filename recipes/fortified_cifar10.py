@@ -19,6 +19,7 @@ SPEC = DatasetSpec(
     thesis_eps={"fgsm": 0.03, "pgd": 0.03},
     thesis={("fgsm", 0.03): (79.34, 81.80, "table 2.4")},
     net_kwargs=lambda cfg: {"units_per_stage": cfg.resnet_units},
+    ood_data="builtin_digits",
 )
 
 

@@ -2,10 +2,11 @@
 
 For each placement (input: the flattened pixels; hidden: the last of the MLP's 4 × 512 leaky-ReLU layers)
 and each DAE width, a fortified MLP is trained with the fortified objective (adversarial examples from
---attack, λ_rec = λ_adv = 1, σ = 0.1) and evaluated on test data: the ratio of the mean reconstruction
-error on adversarial inputs (the same attack, crafted white-box on that model) to that on clean inputs,
-the detection AUROC, and clean/adversarial accuracy. Writes images/detection_ratio.png (ratio and AUROC
-vs capacity, one line per placement) and metrics.json.
+--attack, λ_rec = λ_adv = 1 on the per-unit mean error, σ = 0.1) and evaluated on test data: the ratio of
+the mean reconstruction error on adversarial inputs (the same attack, crafted white-box on that model) to
+that on clean inputs (the thesis' figure), the detection AUROC of the raw summed error and of the model's
+off-manifold score (--score), and clean/adversarial accuracy. Writes images/detection_ratio.png (ratio and
+AUROC vs capacity, one line per placement and score) and metrics.json.
 
     python -m recipes.fortified_detection --quick            # built-in digits, a few minutes on a CPU
     python -m recipes.fortified_detection                    # TFDS mnist, FGSM ε=0.3
@@ -44,7 +45,9 @@ class Config(CommonConfig):
     lambda_adv: float = dataclasses.field(default=1.0, metadata={
         "help": "weight of the adversarial reconstruction loss"})
     rec_reduction: str = dataclasses.field(default="mean", metadata={
-        "help": "L_rec per example: mean over the state's units (the release) or sum (the library's ‖·‖²)"})
+        "help": "L_rec per example: mean over the state's units (the release) or sum (the thesis' ‖·‖²)"})
+    score: str = dataclasses.field(default="cosine", metadata={
+        "help": "off-manifold score besides raw: cosine | relative | raw (tfgm.metrics.off_manifold)"})
     label_smoothing: float = dataclasses.field(default=0.1, metadata={"help": "ε of the smoothed labels"})
     train_examples: int = dataclasses.field(default=0, metadata={
         "help": "use only this many training examples (0: all)"})
@@ -66,8 +69,12 @@ def _spec():
 
 
 def _check(cfg):
+    from recipes._fortified_common import SCORE_CHOICES
+
     if cfg.rec_reduction not in ("mean", "sum"):
         return f"--rec-reduction must be mean or sum, got {cfg.rec_reduction!r}"
+    if cfg.score not in SCORE_CHOICES:
+        return f"--score must be one of {' | '.join(SCORE_CHOICES)}, got {cfg.score!r}"
     if cfg.attack not in ("fgsm", "pgd"):
         return f"--attack must be fgsm or pgd, got {cfg.attack!r}"
     if set(cfg.placements) - set(PLACEMENTS) or not cfg.placements:
@@ -80,7 +87,7 @@ def _check(cfg):
 def _builder(cfg, placement, capacity, num_classes):
     import keras
 
-    from recipes._fortified_common import library_lambdas, state_units, train_attack
+    from recipes._fortified_common import train_attack
     from tfgm.models import fortify
     from tfgm.nets import fortified_nets
 
@@ -88,10 +95,10 @@ def _builder(cfg, placement, capacity, num_classes):
         keras.utils.set_random_seed(cfg.seed)
         net = fortified_nets.mlp((28, 28, 1), hidden=tuple(cfg.mlp_hidden), num_classes=num_classes)
         slot = "flatten" if placement == "input" else f"dense{len(cfg.mlp_hidden)}"
-        lambda_rec, lambda_adv = library_lambdas(cfg, state_units(net.get_layer(slot).output))
         model = fortify(net, [slot], hidden_units=capacity, conv=False, noise_stddev=cfg.noise_stddev,
-                        attack=train_attack(cfg, cfg.eps), lambda_rec=lambda_rec, lambda_adv=lambda_adv,
-                        label_smoothing=cfg.label_smoothing, seed=cfg.seed, name=f"{placement}_{capacity}")
+                        attack=train_attack(cfg, cfg.eps), lambda_rec=cfg.lambda_rec, lambda_adv=cfg.lambda_adv,
+                        rec_reduction=cfg.rec_reduction, score=cfg.score, label_smoothing=cfg.label_smoothing,
+                        seed=cfg.seed, name=f"{placement}_{capacity}")
         model.compile(keras.optimizers.Adam(cfg.learning_rate))
         return model
 
@@ -99,17 +106,21 @@ def _builder(cfg, placement, capacity, num_classes):
 
 
 def _measure(cfg, model, x, y):
-    """Ratio, AUROC and accuracies of one model under its own training attack."""
+    """Raw error ratio, AUROC (raw and the model's score) and accuracies of one model under its training attack."""
     import numpy as np
 
     from tfgm import metrics
 
     attack = model.adversarial_examples
-    clean_probs, clean = model.predict_with_score(x, batch_size=cfg.batch_size)
-    advs = [attack(x[i:i + cfg.batch_size], y[i:i + cfg.batch_size], seed=cfg.seed).numpy()
-            for i in range(0, len(x), cfg.batch_size)]
-    adv_probs, adv = model.predict_with_score(np.concatenate(advs), batch_size=cfg.batch_size)
-    return {"error_ratio": metrics.reconstruction_error_ratio(clean, adv), "auroc": metrics.detection_auroc(clean, adv),
+    advs = np.concatenate([attack(x[i:i + cfg.batch_size], y[i:i + cfg.batch_size], seed=cfg.seed).numpy()
+                           for i in range(0, len(x), cfg.batch_size)])
+    clean_probs, clean = model.predict_with_score(x, batch_size=cfg.batch_size, score="raw")
+    adv_probs, adv = model.predict_with_score(advs, batch_size=cfg.batch_size, score="raw")
+    clean_score = model.predict_with_score(x, batch_size=cfg.batch_size)[1]
+    adv_score = model.predict_with_score(advs, batch_size=cfg.batch_size)[1]
+    return {"error_ratio": metrics.reconstruction_error_ratio(clean, adv),
+            "auroc_raw": metrics.detection_auroc(clean, adv),
+            "auroc": metrics.detection_auroc(clean_score, adv_score), "score": model.score,
             "clean_mean_error": float(clean.mean()), "adversarial_mean_error": float(adv.mean()),
             "clean_accuracy": float(np.mean(clean_probs.argmax(1) == y)),
             "adversarial_accuracy": float(np.mean(adv_probs.argmax(1) == y))}
@@ -120,17 +131,21 @@ def _plot(path, results, cfg):
 
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for placement, style in (("input", "-o"), ("hidden", "-s")):
+    for placement, marker, color in (("input", "o", "tab:blue"), ("hidden", "s", "tab:red")):
         if placement not in results:
             continue
         caps = sorted(int(c) for c in results[placement])
-        for ax, key in zip(axes, ("error_ratio", "auroc")):
-            ax.plot(caps, [results[placement][str(c)][key] for c in caps], style, label=f"DAE in {placement} space")
+        values = lambda key: [results[placement][str(c)][key] for c in caps]  # noqa: E731
+        axes[0].plot(caps, values("error_ratio"), f"-{marker}", color=color, label=f"DAE in {placement} space")
+        axes[1].plot(caps, values("auroc"), f"-{marker}", color=color, label=f"{placement} space, {cfg.score} score")
+        axes[1].plot(caps, values("auroc_raw"), f"--{marker}", color=color, alpha=0.6,
+                     label=f"{placement} space, raw error")
     axes[0].axhline(1.0, color="gray", linestyle=":")
-    axes[0].set(xlabel="DAE hidden units", ylabel="mean error adversarial / clean",
+    axes[0].set(xlabel="DAE hidden units", ylabel="mean raw error adversarial / clean",
                 title=f"reconstruction error ratio ({cfg.attack.upper()} ε={cfg.eps:g})")
     axes[1].axhline(0.5, color="gray", linestyle=":")
-    axes[1].set(xlabel="DAE hidden units", ylabel="AUROC", ylim=(-0.02, 1.02), title="detection AUROC (error as score)")
+    axes[1].set(xlabel="DAE hidden units", ylabel="AUROC (adversarial vs clean)", ylim=(-0.02, 1.02),
+                title=f"detection AUROC: {cfg.score} score (solid) and raw error (dashed)")
     capacities = sorted(cfg.capacities)
     for ax in axes:
         ax.set_xscale("log", base=2)
@@ -186,8 +201,10 @@ def main(argv=None):
         "protocol": {"attack": train_attack(cfg, cfg.eps), "test_examples": len(x_test),
                      "mlp_hidden": list(cfg.mlp_hidden), "input_space": "DAE on the flattened pixels (784-d)",
                      "hidden_space": f"DAE on dense{len(cfg.mlp_hidden)} (the release's slot, before the logits)",
-                     "score": "per-example Σ‖D(E(h)) − h‖², noise-free; adversarial inputs crafted white-box on "
-                              "each model with its training attack", "epochs": cfg.epochs or cfg.train_epochs,
+                     "score": "error_ratio and auroc_raw: per-example Σ‖D(E(h)) − h‖²; auroc: the "
+                              f"'{cfg.score}' "
+                              "score (tfgm.metrics.off_manifold); noise-free; adversarial inputs crafted white-box "
+                              "on each model with its training attack", "epochs": cfg.epochs or cfg.train_epochs,
                      "reconstruction_loss": {"reduction": cfg.rec_reduction, "lambda_rec": cfg.lambda_rec,
                                              "lambda_adv": cfg.lambda_adv}},
         "thesis_reference": {"figure": "fig. 2.4", "note": "the thesis plots this ratio for a DAE in input space vs "
@@ -195,10 +212,12 @@ def main(argv=None):
         "images": [os.path.relpath(image, run.path)],
     })
     status = export_models(run, models) if cfg.export and run.is_chief else 0
-    print(f"\n{'DAE units':>9s} " + "".join(f"{p + ' ratio':>14s} {p + ' AUROC':>13s}" for p in results))
+    header = "".join(f"{p + ' ratio':>14s} {p + ' AUROC raw':>17s} {p + ' AUROC ' + cfg.score:>20s}" for p in results)
+    print(f"\n{'DAE units':>9s} " + header)
     for capacity in cfg.capacities:
         print(f"{capacity:9d} " + "".join(f"{results[p][str(capacity)]['error_ratio']:14.3f} "
-                                          f"{results[p][str(capacity)]['auroc']:13.3f}" for p in results))
+                                          f"{results[p][str(capacity)]['auroc_raw']:17.3f} "
+                                          f"{results[p][str(capacity)]['auroc']:20.3f}" for p in results))
     print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")
     return status
 

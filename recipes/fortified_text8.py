@@ -128,9 +128,9 @@ def build_model(cfg):
 
     keras.utils.set_random_seed(cfg.seed)
     net = fortified_nets.text8_lstm(vocab=27, units=cfg.units, embedding_dim=cfg.embedding_dim)
-    scale = 1.0 / (cfg.sequence_length * cfg.units) if cfg.rec_reduction == "mean" else 1.0
     model = fortify(net, [fortified_nets.FORTIFY_AT["text8_lstm"]], hidden_units=cfg.dae_units,
-                    noise_stddev=cfg.noise_stddev, attack=None, lambda_rec=cfg.lambda_rec * scale,
+                    noise_stddev=cfg.noise_stddev, attack=None, lambda_rec=cfg.lambda_rec,
+                    rec_reduction=cfg.rec_reduction,
                     label_smoothing=cfg.label_smoothing, seed=cfg.seed, input_key="tokens", name="fortified_lm")
     model.compile(keras.optimizers.Adam(cfg.learning_rate))
     return model
@@ -271,17 +271,17 @@ def main(argv=None):
                              "ratio": {str(k): v for k, v in THESIS_RATIOS.items()}},
         "per_step": {k: result[k] for k in ("free_running_error", "teacher_forcing_error", "ratio_per_step")},
         "test": {"bits_per_character": bits, "cross_entropy_nats": scores["ce_clean"],
-                 "accuracy": scores["accuracy"], "reconstruction_error": scores["rec"],
+                 "accuracy": scores["accuracy"], "reconstruction_loss": scores["rec"],
                  "windows": min(cfg.eval_windows, (len(splits["test"]) - 1) // cfg.sequence_length)},
         "off_manifold_threshold": {"value": threshold, "false_alarm_rate_target": cfg.false_alarm_rate,
-                                   "score": "Σ over the window's steps of ‖D(E(h_t)) − h_t‖², validation windows"},
+                                   "score": f"{model.score_description}, over the window's states [T·units], "
+                                            "validation windows"},
         "samples": [{"context": s[:cfg.context], "sampled": s[cfg.context:]} for s in samples],
         "protocol": {"contexts": result["num_sequences"], "context_characters": cfg.context,
                      "temperature": cfg.temperature, "score": "‖D(E(h_t)) − h_t‖² of the LSTM state after reading "
                      "character t, noise-free; ratio = mean over contexts (free running) / mean (teacher forcing) "
                      "at each sampled step", "training": "teacher forcing, CE + λ_rec·L_rec, no attack",
-                     "reconstruction_loss": {"reduction": cfg.rec_reduction, "lambda_rec": cfg.lambda_rec,
-                                             "library_lambda_rec": model.lambda_rec}},
+                     "reconstruction_loss": {"reduction": model.rec_reduction, "lambda_rec": model.lambda_rec}},
         "images": [os.path.relpath(image, run.path)],
     })
     status = export_models(run, {"fortified_lm": model}) if cfg.export and run.is_chief else 0

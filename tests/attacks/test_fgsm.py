@@ -33,3 +33,32 @@ def test_fgsm_raises_the_loss_and_works_inside_a_tf_function():
     after = tf.nn.sparse_softmax_cross_entropy_with_logits(Y, linear(adv)).numpy()
     assert np.all(after >= before - 1e-6) and after.mean() > before.mean()
     np.testing.assert_allclose(adv, fgsm(linear, X, Y, eps=0.05), atol=1e-6)
+
+
+class _Counting:
+    """A model as a bound method; counts the Python calls of its logits (one per trace inside tf.function)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def logits(self, x):
+        self.calls += 1
+        return linear(x)
+
+
+def test_repeated_eager_calls_on_a_bound_method_trace_nothing_new_and_do_not_keep_it_alive():
+    import gc
+    import weakref
+
+    model = _Counting()
+    first = fgsm(model.logits, X, Y, eps=0.1)
+    traced = model.calls
+    second = fgsm(model.logits, X, Y, eps=0.1)  # a new bound-method object, same model
+    assert traced >= 1 and model.calls == traced
+    np.testing.assert_array_equal(first, second)
+    fgsm(model.logits, X, Y, eps=0.2)  # ε is a tensor argument: same trace
+    assert model.calls == traced
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None

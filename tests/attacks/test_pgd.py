@@ -74,3 +74,15 @@ def test_eot_averages_gradients_of_a_stochastic_model():
 def test_bad_settings_raise():
     with pytest.raises(ValueError, match="restarts"):
         pgd(linear, X, Y, restarts=0)
+
+
+def test_repeated_eager_calls_trace_nothing_new_and_static_settings_get_their_own_trace():
+    from tests.attacks.test_fgsm import _Counting
+
+    model = _Counting()
+    pgd(model.logits, X, Y, eps=0.1, steps=3, seed=0)
+    traced = model.calls
+    pgd(model.logits, X, Y, eps=0.2, steps=3, seed=1)
+    assert traced >= 1 and model.calls == traced
+    pgd(model.logits, X, Y, eps=0.1, steps=4, seed=0)
+    assert model.calls > traced

@@ -39,14 +39,17 @@ def test_quick_run_writes_table_detection_masking_sweep_and_exports(quick_run):
     assert metrics["accuracy"]["fortified"]["num_examples"] == 214 - 150
     detection = metrics["detection"]
     assert detection["false_alarm_rate_target"] == 0.05 and detection["calibration_examples"] == 64
+    assert detection["score"] == "cosine" and detection["score_description"].startswith("cosine: ")
     assert set(detection["attacks"]) == set(rows) - {"clean"}
-    for d in detection["attacks"].values():
-        assert 0.0 <= d["auroc"] <= 1.0 and d["error_ratio"] > 0
+    assert set(detection["out_of_distribution"]) == {"builtin_objects", "uniform_noise"}
+    for d in [*detection["attacks"].values(), *detection["out_of_distribution"].values()]:
+        assert 0.0 <= d["auroc"] <= 1.0 and 0.0 <= d["auroc_raw"] <= 1.0 and d["error_ratio"] > 0
+    assert detection["out_of_distribution"]["uniform_noise"]["num_examples"] == 214 - 150
     for report in metrics["gradient_masking"].values():
         assert len(report["lines"]) == 3 and report["checks"]["whitebox_vs_blackbox"]["passed"] is not None
     sweep = metrics["eps_sweep"]
     assert sweep["eps"] == [0.0, 0.3, 1.0] and len(sweep["fortified"]["pgd"]) == 3
-    assert metrics["protocol"]["reconstruction_loss"]["library_lambda_rec"] == pytest.approx(1 / 128)
+    assert metrics["protocol"]["reconstruction_loss"] == {"reduction": "mean", "lambda_rec": 1.0, "lambda_adv": 1.0}
     for png in ("eps_sweep.png", "detection_histogram.png", "detection_roc.png", "adversarial_examples.png"):
         assert os.path.getsize(os.path.join(run, "images", png)) > 1000
     report = json.load(open(os.path.join(run, "export", "export_report.json")))
@@ -61,6 +64,7 @@ def test_saved_models_carry_the_threshold_and_the_baseline_is_the_undefended_cnn
     metrics = json.load(open(os.path.join(run, "metrics.json")))
     fortified = keras.saving.load_model(os.path.join(run, "models", "fortified.keras"))
     assert fortified.threshold == pytest.approx(metrics["detection"]["threshold"])
+    assert (fortified.score, fortified.rec_reduction, fortified.lambda_rec) == ("cosine", "mean", 1.0)
     baseline = keras.saving.load_model(os.path.join(run, "models", "adversarial_training.keras"))
     slot = baseline.network.get_layer("fortified_flatten")
     assert not slot.trainable and baseline.lambda_rec == 0.0
@@ -84,5 +88,20 @@ def test_help_lists_the_flags(capsys):
         fortified_mnist.main(["--help"])
     text = capsys.readouterr().out
     for flag in ("--quick", "--attack", "--eps", "--fgsm-eps", "--pgd-eps", "--pgd-steps", "--false-alarm-rate",
-                 "--no-blackbox", "--sweep-eps", "--lambda-rec", "--rec-reduction", "--data-path", "--resume"):
+                 "--no-blackbox", "--sweep-eps", "--lambda-rec", "--rec-reduction", "--score", "--ood-examples",
+                 "--data-path", "--resume"):
         assert flag in text
+
+
+def test_recipe_defaults_are_the_library_defaults_so_tests_of_the_model_test_what_ships():
+    import inspect
+
+    from recipes._fortified_common import SCORE_CHOICES
+    from tfgm.metrics.off_manifold import SCORES
+    from tfgm.models import FortifiedClassifier
+
+    defaults = {k: p.default for k, p in inspect.signature(FortifiedClassifier).parameters.items()}
+    cfg = fortified_mnist.Config()
+    assert (cfg.lambda_rec, cfg.lambda_adv, cfg.rec_reduction, cfg.score) == (
+        defaults["lambda_rec"], defaults["lambda_adv"], defaults["rec_reduction"], defaults["score"])
+    assert set(SCORE_CHOICES) == set(SCORES)

@@ -1,5 +1,6 @@
 """Helpers shared by the attacks: per-example loss and gradient, labels, seeds, compiled-function cache."""
 
+import types
 import weakref
 
 import tensorflow as tf
@@ -57,21 +58,48 @@ def as_seed(seed):
     return tf.cast(tf.math.floormod(tf.cast(seed, tf.int64), tf.int32.max - 1), tf.int32)
 
 
+def _owner_and_resolver(model):
+    """(cache key object, () → the callable) for `model`, holding the model weakly where it can.
+
+    A bound method (`obj.method`) is a new object at every attribute access, so it is keyed by its
+    instance and function: every access of the same method on the same object shares one entry.
+    """
+    func = getattr(model, "__func__", None)
+    owner = getattr(model, "__self__", None)
+    if func is not None and owner is not None:
+        ref = weakref.ref(owner)
+        return owner, func, lambda: types.MethodType(func, ref())
+    ref = weakref.ref(model)
+    return model, None, ref
+
+
 def compiled(core, model, static):
-    """A tf.function of `core(model, *tensors, **static)`, cached per (model, core, static settings).
+    """A tf.function of `core(model, *tensors, **static)`, cached per (model, core, static settings), so a
+    repeated eager call with the same shapes traces nothing new.
 
     Inside a traced function (e.g. a train step) the core runs inline instead.
     """
-    key = (core, tuple(sorted(static.items())))
     try:
-        per_model = _CACHE.setdefault(model, {})
-        model_ref = weakref.ref(model)
+        owner, func, resolve = _owner_and_resolver(model)
+        per_model = _CACHE.setdefault(owner, {})
     except TypeError:
-        per_model, model_ref = {}, lambda: model
+        func, per_model, resolve = None, {}, lambda: model
+    key = (core, func, tuple(sorted(static.items())))
     if key not in per_model:
-        # The cached function refers to the model weakly, so the cache does not keep the model alive.
-        per_model[key] = tf.function(lambda *tensors: core(model_ref(), *tensors, **static), reduce_retracing=True)
+        per_model[key] = tf.function(_Call(core, resolve, static), reduce_retracing=True)
     return per_model[key]
+
+
+class _Call:
+    """core(model, *tensors, **static) with the model resolved through a weak reference, so the cache does not
+    keep it alive. One instance per cache entry: TF counts retracing per Python callable, and a lambda shared
+    by every model would make it warn about "retracing" after a few models were attacked once each."""
+
+    def __init__(self, core, resolve, static):
+        self.core, self.resolve, self.static = core, resolve, static
+
+    def __call__(self, *tensors):
+        return self.core(self.resolve(), *tensors, **self.static)
 
 
 def run(core, model, tensors, static):

@@ -5,7 +5,8 @@ from tfgm.metrics.likelihood import elbo, importance_weighted_nll
 from tfgm.metrics.frechet import StreamingStatistics, feature_statistics, frechet_distance
 from tfgm.metrics.inception_score import inception_score
 from tfgm.metrics.kid import kernel_inception_distance
-from tfgm.metrics.detection import detection_auroc, reconstruction_error_ratio
+from tfgm.metrics.detection import detection_auroc, reconstruction_error_ratio, roc_curve
+from tfgm.metrics.off_manifold import SCORES as OFF_MANIFOLD_SCORES, off_manifold_score
 from tfgm.metrics.robustness import gradient_masking_report, robust_accuracy
 from tfgm.metrics.latent_probe import attribute_probe_accuracy, latent_probe_accuracy
 from tfgm.metrics.evaluator import GeneratorEvaluator, evaluate_generator

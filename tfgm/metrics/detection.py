@@ -1,4 +1,4 @@
-"""Off-manifold detection scores: AUROC (rank-based) and the adversarial/clean error ratio (thesis §2.6.3)."""
+"""Off-manifold detection metrics: AUROC (rank-based), ROC curve, the adversarial/clean error ratio (thesis §2.6.3)."""
 
 import numpy as np
 
@@ -30,6 +30,22 @@ def detection_auroc(clean_scores, adv_scores):
     ranks = _average_ranks(np.concatenate([clean, adv]))
     u = ranks[clean.size:].sum() - adv.size * (adv.size + 1) / 2.0
     return float(u / (clean.size * adv.size))
+
+
+def roc_curve(clean_scores, adv_scores):
+    """(false-alarm rates, detection rates) of "score > t" over every threshold t, from (0, 0) to (1, 1).
+
+    clean_scores [N], adv_scores [M]: real scores, higher = more likely adversarial / off-manifold.
+    Both arrays are non-decreasing; the trapezoid area under them equals `detection_auroc`.
+    """
+    clean = np.sort(np.asarray(clean_scores, np.float64).ravel())
+    adv = np.sort(np.asarray(adv_scores, np.float64).ravel())
+    if clean.size == 0 or adv.size == 0:
+        raise ValueError(f"roc_curve needs scores for both groups, got {clean.size} clean, {adv.size} adversarial")
+    thresholds = np.unique(np.concatenate([clean, adv]))[::-1]
+    fpr = 1.0 - np.searchsorted(clean, thresholds, side="right") / clean.size
+    tpr = 1.0 - np.searchsorted(adv, thresholds, side="right") / adv.size
+    return np.concatenate([[0.0], fpr, [1.0]]), np.concatenate([[0.0], tpr, [1.0]])
 
 
 def reconstruction_error_ratio(clean_errors, adv_errors):

@@ -1,6 +1,5 @@
 """Fortified Networks (Lamb et al.; thesis §2.5): a classifier with DAE-fortified hidden layers and its train step."""
 
-import contextlib
 import math
 
 import keras
@@ -9,10 +8,17 @@ import tensorflow as tf
 
 from tfgm.attacks.config import attack_from_config, normalize_attack_config
 from tfgm.layers import FortifiedLayer
+from tfgm.layers._fortified_base import REDUCTIONS, suppress_noise
+from tfgm.metrics.off_manifold import SCORES, check_score, off_manifold_score
 from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin
 from tfgm.models._seeds import step_seed
 
 _TEST_SEED_STEP = -1
+
+# Defaults chosen by measurement (issue 12; BUILD.md, "Fortified networks: the off-manifold score, λ and the
+# targets").
+DEFAULT_SCORE = "cosine"
+DEFAULT_REDUCTION = "mean"
 
 
 class _Untracked:
@@ -32,19 +38,26 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
     attack: training attack config: None, "fgsm", "pgd" or {"name": ..., "eps": ..., ...}
         (`tfgm.attacks.normalize_attack_config`); crafted on the network in inference mode, no gradient
         through it. None trains with L = CE + λ_rec·L_rec only.
-    Per example, with h_k the clean input of fortified layer k and h̃_k its input on x̃:
-        L = CE_ε(y, f(x)) + CE_ε(y, f(x̃)) + λ_rec Σ_k ‖D_k(E_k(h_k + n)) − sg(h_k)‖²
-            + λ_adv Σ_k ‖D_k(E_k(h̃_k + n)) − sg(h_k)‖²
-    CE_ε uses ε-smoothed labels (`label_smoothing`, 0.1 as in the release). Training averages L over the
-    global batch. Logged (per example): loss, ce_clean, ce_adv, rec, rec_adv, accuracy, adv_accuracy.
-    The detector score is the total noise-free reconstruction error Σ_k ‖D_k(E_k(h_k)) − h_k‖² [B];
-    `off_manifold` = score > `threshold` (set by `calibrate_threshold`; None = never).
+    Per example, with h_k the noise-free input of fortified layer k on x (`clean_targets`) and h̃_k its
+    input on x̃:
+        L = CE_ε(y, f(x)) + CE_ε(y, f(x̃)) + λ_rec Σ_k e(D_k(E_k(h_k + n)), sg(h_k))
+            + λ_adv Σ_k e(D_k(E_k(h̃_k + n)), sg(h_k))
+    e = squared error per example, averaged over the state's elements (`rec_reduction="mean"`, the
+    release's per-unit mean, so λ does not depend on the width of the state) or summed ("sum", the thesis'
+    ‖·‖²). CE_ε uses ε-smoothed labels (`label_smoothing`, 0.1 as in the release). Training averages L over
+    the global batch. Logged (per example): loss, ce_clean, ce_adv, rec, rec_adv, accuracy, adv_accuracy.
+    score: the off-manifold detector score, one of tfgm.metrics.off_manifold.SCORES ("raw": the thesis'
+        Σ_k ‖D_k(E_k(h_k)) − h_k‖²; "relative"; "cosine"), computed noise-free;
+        `off_manifold` = score > `threshold` (set by `calibrate_threshold`; None = never).
     Batches: {input_key: images, "label": int32 [B]}.
     """
 
     def __init__(self, network, attack=None, lambda_rec=1.0, lambda_adv=1.0, label_smoothing=0.1,
-                 threshold=None, seed=0, input_key="image", **kwargs):
+                 threshold=None, seed=0, input_key="image", rec_reduction=DEFAULT_REDUCTION, score=DEFAULT_SCORE,
+                 **kwargs):
         super().__init__(**kwargs)
+        if rec_reduction not in REDUCTIONS:
+            raise ValueError(f"FortifiedClassifier: rec_reduction must be one of {REDUCTIONS}, got {rec_reduction!r}")
         self.network = network
         self.fortified_names = tuple(layer.name for layer in network.layers if isinstance(layer, FortifiedLayer))
         if not self.fortified_names:
@@ -57,6 +70,8 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
         self.label_smoothing = float(label_smoothing)
         self.seed = int(seed)
         self.input_key = input_key
+        self.rec_reduction = rec_reduction
+        self.score = check_score(score)
         self._input_shape_no_batch = tuple(network.inputs[0].shape[1:])
         self._input_dtype = network.inputs[0].dtype
         outputs = {"logits": network.outputs[0]}
@@ -65,11 +80,17 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
             outputs[f"input/{name}"] = layer.input
             outputs[f"output/{name}"] = layer.output
         self._probe = _Untracked(keras.Model(network.input, outputs, name=f"{network.name}_probe"))
+        self._scorers = _Untracked({})
         self.threshold_variable = self.add_weight(
             shape=(), initializer=keras.initializers.Constant(math.inf if threshold is None else float(threshold)),
             trainable=False, name="threshold")
         self._trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked_terms()}
         self.built = True
+
+    @property
+    def score_description(self):
+        """What the off-manifold score is, in words and symbols (for reports)."""
+        return f"{self.score}: {SCORES[self.score]}, noise-free"
 
     def tracked_terms(self):
         """Names of the per-example values logged each step."""
@@ -83,7 +104,7 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
 
     @property
     def threshold(self):
-        """The off-manifold threshold on the reconstruction error, or None when not calibrated."""
+        """The off-manifold threshold on the model's `score`, or None when not calibrated."""
         value = float(self.threshold_variable.numpy())
         return None if math.isinf(value) else value
 
@@ -104,6 +125,25 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
         """{"logits", "input/<layer>": h_k, "output/<layer>": D_k(E_k(h_k + n))} for each fortified layer."""
         return self._probe.value(images, training=training)
 
+    def _fortified_layers(self):
+        return [self.network.get_layer(n) for n in self.fortified_names]
+
+    def clean_targets(self, images, states=None, training=False):
+        """{"<layer>": sg(h_k)}: each fortified layer's input on a pass where no fortified layer adds noise.
+
+        states: `hidden_states(images, training)` already computed, or None. With one fortified layer (or
+        no noise in this pass) its input in `states` is already noise-free and is reused; otherwise one
+        extra forward in the same mode (BatchNorm on batch statistics when training) runs with every
+        fortified layer's noise suppressed, so layer k's target carries no noise from the layers below.
+        """
+        layers = self._fortified_layers()
+        noisy = any(layer.noise_stddev > 0 and (training or layer.noise_at_inference) and not layer.noise_suppressed
+                    for layer in layers)
+        if states is None or (len(layers) > 1 and noisy):
+            with suppress_noise(layers):
+                states = self.hidden_states(images, training=training)
+        return {n: tf.stop_gradient(states[f"input/{n}"]) for n in self.fortified_names}
+
     def _cross_entropy(self, labels, logits):
         logits = tf.cast(logits, tf.float32)
         classes = logits.shape[-1]
@@ -116,9 +156,9 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
         hits = tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), tf.cast(labels, tf.int32))
         return _per_example(tf.cast(hits, tf.float32))
 
-    def _reconstruction(self, clean, states):
-        """Σ_k ‖states' reconstruction − sg(clean h_k)‖² per example [B]."""
-        errors = [FortifiedLayer.reconstruction_error(tf.stop_gradient(clean[f"input/{n}"]), states[f"output/{n}"])
+    def _reconstruction(self, targets, states):
+        """Σ_k e(states' reconstruction of layer k, targets[k]) per example [B] (e: `rec_reduction`)."""
+        errors = [FortifiedLayer.reconstruction_error(targets[n], states[f"output/{n}"], self.rec_reduction)
                   for n in self.fortified_names]
         return tf.add_n(errors)
 
@@ -128,14 +168,15 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
         adversarial: x̃ (same shape as images) or None (then the adversarial terms are left out).
         """
         clean = self.hidden_states(images, training=training)
+        targets = self.clean_targets(images, clean, training=training)
         terms = {"ce_clean": self._cross_entropy(labels, clean["logits"]),
-                 "rec": self._reconstruction(clean, clean),
+                 "rec": self._reconstruction(targets, clean),
                  "accuracy": self._accuracy(labels, clean["logits"])}
         loss = terms["ce_clean"] + self.lambda_rec * terms["rec"]
         if adversarial is not None:
             adv = self.hidden_states(adversarial, training=training)
             terms["ce_adv"] = self._cross_entropy(labels, adv["logits"])
-            terms["rec_adv"] = self._reconstruction(clean, adv)
+            terms["rec_adv"] = self._reconstruction(targets, adv)
             terms["adv_accuracy"] = self._accuracy(labels, adv["logits"])
             loss += terms["ce_adv"] + self.lambda_adv * terms["rec_adv"]
         terms["loss"] = loss
@@ -163,51 +204,55 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
         adversarial = self.adversarial_examples(images, labels, seed=step_seed(self.seed, _TEST_SEED_STEP))
         return self._update_trackers(self.per_example_terms(images, labels, adversarial, training=False))
 
-    @contextlib.contextmanager
-    def _noise_free(self):
-        """Fortified layers noise-free while the enclosed Python code runs (traces included)."""
-        layers = [self.network.get_layer(n) for n in self.fortified_names]
-        saved = [layer.noise_at_inference for layer in layers]
-        try:
-            for layer in layers:
-                layer.noise_at_inference = False
-            yield
-        finally:
-            for layer, value in zip(layers, saved):
-                layer.noise_at_inference = value
+    def _noise_free_outputs(self, images, score):
+        """Noise-free logits [B, K], raw error [B] and off-manifold `score` [B] for images [B, ...]."""
+        with suppress_noise(self._fortified_layers()):
+            states = self.hidden_states(images, training=False)
+        hs = [states[f"input/{n}"] for n in self.fortified_names]
+        rs = [states[f"output/{n}"] for n in self.fortified_names]
+        raw = off_manifold_score("raw", hs, rs)
+        return tf.cast(states["logits"], tf.float32), raw, raw if score == "raw" else off_manifold_score(score, hs, rs)
 
     def classify(self, images):
         """Deterministic (noise-free) outputs for images [B, ...]: {"probabilities" [B, K], "logits" [B, K],
-        "reconstruction_error" [B] (Σ_k ‖D_k(E_k(h_k)) − h_k‖²), "off_manifold" [B] bool (error > threshold)}.
+        "reconstruction_error" [B] (Σ_k ‖D_k(E_k(h_k)) − h_k‖², the thesis' total error), "off_manifold_score"
+        [B] (the model's `score`), "off_manifold" [B] bool (off_manifold_score > threshold)}.
         """
-        with self._noise_free():
-            states = self.hidden_states(images, training=False)
-        logits = tf.cast(states["logits"], tf.float32)
-        errors = tf.add_n([FortifiedLayer.reconstruction_error(states[f"input/{n}"], states[f"output/{n}"])
-                           for n in self.fortified_names])
-        return {"probabilities": tf.nn.softmax(logits), "logits": logits, "reconstruction_error": errors,
-                "off_manifold": errors > self.threshold_variable}
+        logits, raw, score = self._noise_free_outputs(images, self.score)
+        return {"probabilities": tf.nn.softmax(logits), "logits": logits, "reconstruction_error": raw,
+                "off_manifold_score": score, "off_manifold": score > self.threshold_variable}
 
-    def predict_with_score(self, x, batch_size=256):
-        """x [N, ...] → (probabilities [N, K], reconstruction error [N]) as numpy, noise-free, in batches."""
-        fn = self._classify_fn()
+    def _scorer(self, score):
+        """Compiled images → (probabilities, score) for one score name, cached per model."""
+        cache = self._scorers.value
+        if score not in cache:
+            def run(images):
+                logits, _, values = self._noise_free_outputs(images, score)
+                return tf.nn.softmax(logits), values
+
+            cache[score] = tf.function(run, reduce_retracing=True)
+        return cache[score]
+
+    def predict_with_score(self, x, batch_size=256, score=None):
+        """x [N, ...] → (probabilities [N, K], off-manifold score [N]) as numpy, noise-free, in batches.
+
+        score: a name in tfgm.metrics.off_manifold.SCORES; None = the model's `score` (what `threshold` and
+        the exported `off_manifold` use).
+        """
+        fn = self._scorer(self.score if score is None else check_score(score))
         x = np.asarray(x)
-        probs, errors = [], []
+        if int(batch_size) < 1:
+            raise ValueError(f"predict_with_score: batch_size must be >= 1, got {batch_size}")
+        probs, scores = [], []
         for i in range(0, len(x), int(batch_size)):
-            out = fn(tf.constant(x[i:i + int(batch_size)], self._input_dtype))
-            probs.append(out["probabilities"].numpy())
-            errors.append(out["reconstruction_error"].numpy())
-        return np.concatenate(probs), np.concatenate(errors)
-
-    def _classify_fn(self):
-        holder = getattr(self, "_classify_holder", None)
-        if holder is None:
-            holder = _Untracked(tf.function(self.classify, reduce_retracing=True))
-            self._classify_holder = holder
-        return holder.value
+            p, v = fn(tf.constant(x[i:i + int(batch_size)], self._input_dtype))
+            probs.append(p.numpy())
+            scores.append(v.numpy())
+        return np.concatenate(probs), np.concatenate(scores)
 
     def calibrate_threshold(self, dataset, false_alarm_rate=0.05):
-        """Set `threshold` so a fraction ≈ `false_alarm_rate` of clean `dataset` inputs score above it.
+        """Set `threshold` on the model's `score` so a fraction ≈ `false_alarm_rate` of clean `dataset` inputs
+        score above it.
 
         dataset: iterable of {input_key: x, ...} dicts, (x, y) pairs or arrays x, clean validation data.
         The threshold is the ⌊rate·N⌋-th largest score's lower neighbour: exactly ⌊rate·N⌋ scores exceed it
@@ -215,11 +260,11 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
         """
         if not 0.0 <= false_alarm_rate < 1.0:
             raise ValueError(f"false_alarm_rate must be in [0, 1), got {false_alarm_rate}")
-        fn = self._classify_fn()
+        fn = self._scorer(self.score)
         scores = []
         for batch in dataset:
             x = batch[self.input_key] if isinstance(batch, dict) else (batch[0] if isinstance(batch, tuple) else batch)
-            scores.append(fn(tf.cast(x, self._input_dtype))["reconstruction_error"].numpy())
+            scores.append(fn(tf.cast(x, self._input_dtype))[1].numpy())
         scores = np.sort(np.concatenate(scores)) if scores else np.zeros([0])
         if scores.size == 0:
             raise ValueError("calibrate_threshold: the dataset yielded no examples")
@@ -244,7 +289,15 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
     def get_config(self):
         return self._config(attack=None if self.attack is None else dict(self.attack), lambda_rec=self.lambda_rec,
                             lambda_adv=self.lambda_adv, label_smoothing=self.label_smoothing,
-                            threshold=self.threshold, seed=self.seed, input_key=self.input_key)
+                            threshold=self.threshold, seed=self.seed, input_key=self.input_key,
+                            rec_reduction=self.rec_reduction, score=self.score)
+
+    @classmethod
+    def from_config(cls, config):
+        """Configs saved before `rec_reduction` and `score` existed load with their meaning then: summed
+        error, raw score (their λ and threshold were set for those)."""
+        config = {"rec_reduction": "sum", "score": "raw", **config}
+        return super().from_config(config)
 
 
 def _per_example(values):

@@ -47,7 +47,8 @@ def fortify(model, layers, hidden_units=None, noise_stddev=0.1, conv="auto", act
     noise_stddev, activation, noise_at_inference, kernel_size: passed to every fortified layer.
     seed: an int seeds the classifier's attack (its `seed`) and each layer's noise (seed + position);
         None: layer noise seeds drawn at random, classifier seed from `classifier_kwargs` or 0.
-    classifier_kwargs: FortifiedClassifier arguments (attack, lambda_rec, lambda_adv, label_smoothing, ...).
+    classifier_kwargs: FortifiedClassifier arguments (attack, lambda_rec, lambda_adv, rec_reduction, score,
+        label_smoothing, ...).
     """
     if isinstance(layers, str):
         layers = [layers]
