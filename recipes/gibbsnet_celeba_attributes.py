@@ -4,7 +4,8 @@ q(z|x, y) and p(x, y|z) over faces and their 40 binary attributes (ALI's CelebA 
 MLP branches for the attributes), continuous BGAN on the image side and discrete BGAN on the attributes.
 Trains the 40-attribute scoring classifier, then joint ALI (N = 1) and joint GibbsNet (N = 3) with the same
 architecture, seed and budget, and writes: samples with their attributes (fig. 3.6), 20-step chains,
-right-half inpainting chains, a 1000-step chain, attribute prediction (image clamped), attribute-conditioned
+inpainting chains (left half given, 4 steps: Table 3.1's protocol; --inpaint-given, --inpaint-steps), a 1000-step
+chain, attribute prediction (image clamped), attribute-conditioned
 generation (attributes clamped), an attribute probe on the inferred z, Inception-style scores and FID, a
 table in metrics.json, and the exports.
 
@@ -64,8 +65,8 @@ def _builder(cfg, name, num_attributes):
         nets = ali_joint_nets.celeba_joint(cfg.latent_dim, cfg.width, cfg.noise_dim, cfg.heads, num_attributes)
         model = JointGibbsNet(*nets, train_steps=1 if name == "ali" else cfg.train_steps,
                               attribute_samples=cfg.attribute_samples, log_z_ema=cfg.log_z_ema,
-                              bounded_sigma=cfg.bounded_sigma, standardize_z=cfg.standardize_z, seed=cfg.seed,
-                              name=name)
+                              bounded_sigma=cfg.bounded_sigma, standardize_z=cfg.standardize_z,
+                              chain_encoder_gradient=cfg.chain_encoder_gradient, seed=cfg.seed, name=name)
         model.compile(common._optimizer(cfg), common._optimizer(cfg))
         return model
 
@@ -92,7 +93,8 @@ def attribute_panel(probs, size):
 
 
 def joint_panels(cfg, fixed):
-    """Per-epoch panels: joint samples (image | attribute cells) and right-half inpainting chains of `fixed`."""
+    """Per-epoch panels: joint samples (image | attribute cells) and inpainting chains of `fixed` (the
+    --inpaint-given half clamped, at most 10 steps)."""
     import numpy as np
 
     def samples(model):
@@ -101,7 +103,7 @@ def joint_panels(cfg, fixed):
         return np.stack([images, attribute_panel(probs, images.shape[1])], axis=1)
 
     def inpainting(model):
-        return common.inpainting_rows(model, fixed, min(cfg.chain_steps, 10), cfg.seed)
+        return common.inpainting_rows(model, fixed, min(cfg.inpaint_steps, 10), cfg.seed, cfg.inpaint_given)
 
     return {"joint_samples": samples, "inpainting": inpainting}
 
@@ -175,7 +177,8 @@ def _evaluate(cfg, model, classifier, train, test, real_features, data_rates):
     inpaintings, predicted, conditional_hits, truths = [], [], [], []
     for k, batch in enumerate(test):
         images, attrs = np.asarray(batch["image"]), np.asarray(batch["attributes"]) > 0.5
-        inpaintings.append(np.asarray(model.inpaint(images, common._right_half(images), steps=steps, seed=cfg.seed)))
+        inpaintings.append(np.asarray(model.inpaint(images, common.half_mask(images, cfg.inpaint_given),
+                                                    steps=cfg.inpaint_steps, seed=cfg.seed)))
         predicted.append(np.asarray(model.predict_attributes(images, steps=steps, seed=cfg.seed)) > 0.5)
         generated = model.generate(attrs.astype("float32"), steps=steps, seed=[cfg.seed, k])
         conditional_hits.append((np.asarray(classifier(generated, training=False)) > 0) == attrs)
@@ -204,9 +207,18 @@ ROWS = (("attribute_inception_score_samples", "attribute IS, chain samples"),
         ("latent_probe_accuracy", "attribute probe on inferred z"))
 
 
-def summary(table, classifier_accuracy, majority):
-    lines = [f"{'metric':38s} {'ALI':>10s} {'GibbsNet':>10s}", "-" * 60]
-    lines += [f"{label:38s} {table['ali'][key]:10.4f} {table['gibbsnet'][key]:10.4f}" for key, label in ROWS]
+ROW_PROTOCOL = {"attribute_inception_score_samples": "samples", "attribute_inception_score_inpainting": "inpainting",
+                "fid_samples": "samples", "fid_inpainting": "inpainting",
+                "attribute_prediction_accuracy": "attribute_prediction",
+                "conditional_generation_agreement": "conditional_generation", "sample_coherence": "sample_coherence",
+                "attribute_rate_error": "attribute_rate_error", "latent_probe_accuracy": "latent_probe"}
+
+
+def summary(table, classifier_accuracy, majority, protocol):
+    """Plain-text table of this run, each row followed by its protocol (`protocol`: metrics.json's)."""
+    lines = [f"{'metric':38s} {'ALI':>10s} {'GibbsNet':>10s}  protocol", "-" * 100]
+    lines += [f"{label:38s} {table['ali'][key]:10.4f} {table['gibbsnet'][key]:10.4f}  {protocol[ROW_PROTOCOL[key]]}"
+              for key, label in ROWS]
     lines.append(f"{'classifier accuracy (real test images)':38s} {classifier_accuracy:10.4f}")
     lines.append(f"{'majority-vote attribute accuracy':38s} {majority:10.4f}")
     return "\n".join(lines)
@@ -214,6 +226,11 @@ def summary(table, classifier_accuracy, majority):
 
 def main(argv=None):
     cfg = parse_config(Config, __doc__, argv)
+    try:
+        common.check_config(cfg)
+    except ValueError as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 2
     from tfgm.training import quiet_tensorflow
 
     quiet_tensorflow(cfg.verbose)
@@ -221,7 +238,7 @@ def main(argv=None):
     import numpy as np
 
     from recipes._data import batched, first_images
-    from recipes.discreg_celeba import _attribute_names, _builders
+    from recipes.discreg_celeba import _attribute_names, attribute_classifier
     from tfgm.data import DataError
     from tfgm.training import ImageGridCallback, TrainingDiverged, set_seed, strategy
 
@@ -241,8 +258,7 @@ def main(argv=None):
     epochs = cfg.epochs or cfg.gan_epochs
     try:
         pairs = lambda ds: ds.map(lambda d: (d["image"], d["attributes"]))  # noqa: E731
-        build_classifier = _builders(cfg, num_attributes)[0]  # discreg_celeba's 40-attribute classifier
-        classifier = train_stage(run, strat, "classifier", build_classifier,
+        classifier = train_stage(run, strat, "classifier", lambda: attribute_classifier(cfg, num_attributes),
                                  dict(x=pairs(train), validation_data=pairs(test),
                                       epochs=cfg.epochs or cfg.classifier_epochs))
         models = {}
@@ -275,37 +291,40 @@ def main(argv=None):
                     **{k: r[k] for k in ("attribute_prediction_accuracy", "conditional_generation_agreement",
                                          "sample_coherence", "attribute_rate_error")}}
              for name, r in results.items()}
+    protocol = {
+        "scoring_network": f"the 40-attribute classifier (discgen) trained on --data {data_name} "
+                           f"({classifier_accuracy:.3f} mean test accuracy); not Inception, so no number is "
+                           "comparable with published ones",
+        "attribute_inception_score": "mean over attributes of exp(E_x KL(p(a|x) || p(a))) with the classifier's "
+                                     f"sigmoid as p(a|x), {cfg.score_splits} splits; range [1, 2]",
+        "fid": f"Fréchet distance on the classifier's 1000-d 'hidden_relu' features; {len(real_features)} "
+               "real test images",
+        "samples": f"unclamped chain after {cfg.chain_steps} steps from z0 ~ N(0, I); {cfg.score_samples} samples",
+        "inpainting": common.inpainting_protocol(cfg) + "; attributes free",
+        "attribute_prediction": f"test images clamped, {cfg.chain_steps} steps, p(y|z) > 0.5 vs the truth",
+        "conditional_generation": f"test attributes clamped, {cfg.chain_steps} steps; the classifier's "
+                                  "predictions on the images vs the clamped attributes",
+        "sample_coherence": "classifier's predictions on sampled images vs the sampled p(y|z) > 0.5",
+        "attribute_rate_error": "mean over attributes of |mean sampled p(y|z) - training rate|",
+        "latent_probe": f"MLP {list(cfg.probe_hidden)} from z of the image-clamped chain (no true attributes "
+                        f"enter the model) to the 40 attributes, {cfg.probe_epochs} epochs",
+    }
     run.write_metrics({
         **results,
         "table": {"this_run": table, "thesis": "the thesis shows this model as figure 3.6 only (no numbers)"},
         "classifier_accuracy": classifier_accuracy, "majority_attribute_accuracy": majority,
-        "protocol": {
-            "scoring_network": f"the 40-attribute classifier (discgen) trained on --data {data_name} "
-                               f"({classifier_accuracy:.3f} mean test accuracy); not Inception, so no number is "
-                               "comparable with published ones",
-            "attribute_inception_score": "mean over attributes of exp(E_x KL(p(a|x) || p(a))) with the classifier's "
-                                         f"sigmoid as p(a|x), {cfg.score_splits} splits; range [1, 2]",
-            "fid": f"Fréchet distance on the classifier's 1000-d 'hidden_relu' features; {len(real_features)} "
-                   "real test images",
-            "samples": f"unclamped chain after {cfg.chain_steps} steps from z0 ~ N(0, I); {cfg.score_samples} samples",
-            "inpainting": f"test images, right half given, attributes free, {cfg.chain_steps} steps",
-            "attribute_prediction": f"test images clamped, {cfg.chain_steps} steps, p(y|z) > 0.5 vs the truth",
-            "conditional_generation": f"test attributes clamped, {cfg.chain_steps} steps; the classifier's "
-                                      "predictions on the images vs the clamped attributes",
-            "sample_coherence": "classifier's predictions on sampled images vs the sampled p(y|z) > 0.5",
-            "attribute_rate_error": "mean over attributes of |mean sampled p(y|z) - training rate|",
-            "latent_probe": f"MLP {list(cfg.probe_hidden)} from z of the image-clamped chain (no true attributes "
-                            f"enter the model) to the 40 attributes, {cfg.probe_epochs} epochs",
-        },
+        "protocol": protocol,
         "data": data_name, "train_steps": {"ali": 1, "gibbsnet": cfg.train_steps},
-        "attribute_samples": cfg.attribute_samples,
+        "gibbsnet_chain_encoder_gradient": cfg.chain_encoder_gradient, "attribute_samples": cfg.attribute_samples,
+        "encoder_options": {"bounded_sigma": cfg.bounded_sigma, "standardize_z": cfg.standardize_z,
+                            "applies_to": "ALI and GibbsNet alike"},
     })
     status = 0
     if cfg.export and run.is_chief:
         status = export_models(run, models)
     run.cleanup()
     print()
-    print(summary(table, classifier_accuracy, majority))
+    print(summary(table, classifier_accuracy, majority, protocol))
     print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")
     return status
 

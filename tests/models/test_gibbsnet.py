@@ -60,31 +60,51 @@ def test_train_steps_1_is_ali_and_matches_the_hand_written_ali_loss():
         ALI(*nets, train_steps=3)
 
 
-def test_only_the_last_transition_of_the_unclamped_chain_receives_gradient():
-    model = GibbsNet(*tiny_nets(noise_dim=2), train_steps=3)
+def _fold(seed, i):
+    return tf.random.experimental.stateless_fold_in(seed, i)
+
+
+@pytest.mark.parametrize("chain_encoder_gradient", [True, False])
+def test_only_the_last_transition_carries_gradient_into_encoder_and_decoder(chain_encoder_gradient):
+    """Thesis §3.3–3.4: x_{N−1} → z_{N−1} = q(x_{N−1}) → x_N = G(z_{N−1}) is the one step with gradient; the
+    fake pair alone (g_fake) trains the encoder, unless `chain_encoder_gradient=False` stops it (ablation)."""
+    model = GibbsNet(*tiny_nets(noise_dim=2), train_steps=3, chain_encoder_gradient=chain_encoder_gradient)
     encoder, decoder, disc = model.encoder, model.decoder, model.discriminator
+    seed = tf.constant([1, 2])
     with tf.GradientTape(persistent=True) as tape:
-        terms = model.per_example_terms(X, tf.constant([1, 2]), training=False, return_chain=True)
+        terms = model.per_example_terms(X, seed, training=False, return_chain=True)
         g_fake = tf.reduce_mean(terms["g_fake"])
         g_real = tf.reduce_mean(terms["g_real"])
     xs, zs = terms["x_chain"], terms["z_chain"]
     assert len(xs) == len(zs) == 3
-    for t, tensor in enumerate(xs[:-1] + zs):
+    for t, tensor in enumerate(xs[:-1] + zs[:-1]):
         assert tape.gradient(g_fake, tensor) is None, f"chain tensor {t} receives gradient"
     assert tape.gradient(g_fake, xs[-1]) is not None
-    # The encoder appears in the unclamped chain only before the last transition: zero gradient from g_fake.
-    assert all(g is None or not np.any(g.numpy()) for g in tape.gradient(g_fake, encoder.trainable_variables))
     assert any(g is not None and np.any(g.numpy())
                for g in tape.gradient(g_real, encoder.trainable_variables))
-    got = tape.gradient(g_fake, decoder.trainable_variables)
-    # The same loss computed from the last transition alone gives the same decoder gradient.
+    got_encoder = tape.gradient(g_fake, encoder.trainable_variables)
+    got_decoder = tape.gradient(g_fake, decoder.trainable_variables)
+    # The same loss computed from x_{N−1} alone: z_{N−1} = q(x_{N−1}) (with or without its gradient), x_N = G(z_{N−1}).
     with tf.GradientTape() as tape2:
-        x_last = model.decode(zs[-1], seed=tf.random.experimental.stateless_fold_in(tf.constant([1, 2]), 3))
-        fake = disc([x_last, zs[-1]], training=False)
-        expected = tape2.gradient(gan.bgan_generator_loss(fake), decoder.trainable_variables)
+        z_last = model.infer(xs[-2], seed=_fold(_fold(seed, 11), 1))
+        if not chain_encoder_gradient:
+            z_last = tf.stop_gradient(z_last)
+        x_last = model.decode(z_last, seed=_fold(seed, 3))
+        loss = gan.bgan_generator_loss(disc([x_last, z_last], training=False))
+    expected_encoder, expected_decoder = tape2.gradient(loss, (encoder.trainable_variables,
+                                                               decoder.trainable_variables))
     np.testing.assert_allclose(x_last, xs[-1], atol=1e-6)
-    for g, e in zip(got, expected):
+    np.testing.assert_allclose(z_last, zs[-1], atol=1e-6)
+    for g, e in zip(got_decoder, expected_decoder):
         np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-7)
+    if chain_encoder_gradient:
+        assert tape.gradient(g_fake, zs[-1]) is not None
+        assert all(g is not None and np.any(g.numpy()) for g in got_encoder)  # every encoder variable learns
+        for g, e in zip(got_encoder, expected_encoder):
+            np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-7)
+    else:
+        assert tape.gradient(g_fake, zs[-1]) is None
+        assert all(g is None or not np.any(g.numpy()) for g in got_encoder)
 
 
 def test_inpainting_never_changes_observed_pixels():
@@ -133,7 +153,8 @@ def _distance_to_data(samples, data):
 def test_a_short_run_on_toy_2d_data_moves_the_unclamped_chain_toward_the_data():
     keras.utils.set_random_seed(0)
     nets = ali_nets.mlp_ali(image_shape=(2,), latent_dim=2, hidden=(32, 32), d_hidden=32)
-    model = _compiled(GibbsNet(*nets, train_steps=2, seed=1), lr=2e-3)
+    model = GibbsNet(*nets, train_steps=2, seed=1)
+    model.compile(keras.optimizers.Adam(2e-3, beta_1=0.5), keras.optimizers.Adam(2e-3, beta_1=0.5))  # GAN's β1
     data = _toy_points(2048, 0)
     reference = _toy_points(500, 1)
     before = _distance_to_data(model.sample(500, steps=3, seed=5).numpy(), reference)
@@ -145,7 +166,8 @@ def test_a_short_run_on_toy_2d_data_moves_the_unclamped_chain_toward_the_data():
 
 def test_get_config_round_trip_and_keras_file_round_trip(tmp_path):
     model = _compiled(GibbsNet(*tiny_nets(noise_dim=3, heads=2), train_steps=2, loss="ls_multihead", log_z_ema=True,
-                               log_z_gamma=0.9, bounded_sigma=True, standardize_z=True, seed=4))
+                               log_z_gamma=0.9, bounded_sigma=True, standardize_z=True, chain_encoder_gradient=False,
+                               seed=4))
     model.fit(_dataset(), epochs=1, verbose=0)
     clone = GibbsNet.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
@@ -155,6 +177,7 @@ def test_get_config_round_trip_and_keras_file_round_trip(tmp_path):
     assert isinstance(loaded, GibbsNet)
     scalars = lambda m: {k: v for k, v in m.get_config().items() if not isinstance(v, dict)}  # noqa: E731
     assert scalars(loaded) == scalars(model) and loaded.decoder_noise_dim == 3
+    assert loaded.chain_encoder_gradient is False and GibbsNet(*tiny_nets()).get_config()["chain_encoder_gradient"]
     assert float(loaded.log_z_real.numpy()) == float(model.log_z_real.numpy()) != 0.0
     np.testing.assert_allclose(loaded.sample(4, steps=3, seed=2), model.sample(4, steps=3, seed=2), atol=1e-6)
     np.testing.assert_allclose(loaded.infer(X), model.infer(X), atol=1e-6)

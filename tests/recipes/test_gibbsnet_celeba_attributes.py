@@ -2,6 +2,7 @@
 
 import json
 import os
+import zipfile
 
 import numpy as np
 import pytest
@@ -26,10 +27,19 @@ def test_quick_run_trains_joint_ali_and_gibbsnet_and_writes_the_table_and_figure
         assert metrics[name]["scores"]["samples"]["count"] == 16
         for image in ("joint_samples_with_attributes.png", "generated_from_test_attributes.png",
                       "joint_samples_epoch001.png", "inpainting_epoch001.png", "long_chain_4_steps.png",
-                      "inpainting_right_half_given.png", "joint_samples_attributes.txt"):
+                      "inpainting_left_half_given_4_steps.png", "joint_samples_attributes.txt"):
             assert os.path.isfile(os.path.join(run, "images", f"{name}_{image}")), image
     assert metrics["train_steps"] == {"ali": 1, "gibbsnet": 3}
+    assert metrics["gibbsnet_chain_encoder_gradient"] is True
+    assert "left half given" in metrics["protocol"]["inpainting"] and "Table 3.1's protocol" in \
+        metrics["protocol"]["inpainting"]
     assert os.path.isfile(os.path.join(run, "models", "gibbsnet.keras"))
+    # the authors' encoder options by default, for both models, in the saved configs
+    assert metrics["encoder_options"]["bounded_sigma"] is True and metrics["encoder_options"]["standardize_z"] is True
+    for name in ("ali", "gibbsnet"):
+        with zipfile.ZipFile(os.path.join(run, "models", f"{name}.keras")) as saved:
+            config = json.loads(saved.read("config.json"))["config"]
+        assert config["bounded_sigma"] is True and config["standardize_z"] is True
 
 
 def test_data_without_attributes_fails_fast_with_exit_code_2(tmp_path, capsys):
@@ -49,7 +59,8 @@ def test_help_lists_the_joint_flags(capsys):
     with pytest.raises(SystemExit):
         recipe.main(["--help"])
     text = capsys.readouterr().out
-    for flag in ("--attribute-samples", "--celeba-dir", "--train-steps", "--chain-steps", "--quick", "--strategy"):
+    for flag in ("--attribute-samples", "--celeba-dir", "--train-steps", "--chain-steps", "--quick", "--strategy",
+                 "--no-bounded-sigma", "--no-standardize-z", "--no-chain-encoder-gradient"):
         assert flag in text
 
 

@@ -2,13 +2,15 @@
 
 import json
 import os
+import zipfile
 
 import pytest
 
 from recipes import gibbsnet_mnist2d
 
 TINY = ["--quick", "--train-examples", "256", "--eval-examples", "96", "--epochs", "2", "--long-chain-steps", "20",
-        "--score-samples", "64", "--probe-epochs", "2", "--chain-steps", "4"]
+        "--score-samples", "64", "--probe-epochs", "2", "--chain-steps", "4", "--inpaint-given", "right",
+        "--inpaint-steps", "3", "--no-chain-encoder-gradient", "--no-bounded-sigma", "--no-standardize-z"]
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +24,8 @@ def test_quick_run_writes_scatter_plots_chains_table_and_export(quick_run):
     assert status == 0
     images = set(os.listdir(os.path.join(run, "images")))
     for name in ("ali", "gibbsnet"):
-        assert {f"{name}_latent_scatter.png", f"{name}_chain_4_steps.png", f"{name}_inpainting_right_half_given.png",
-                f"{name}_long_chain_20_steps.png"} <= images
+        assert {f"{name}_latent_scatter.png", f"{name}_chain_4_steps.png",
+                f"{name}_inpainting_right_half_given_3_steps.png", f"{name}_long_chain_20_steps.png"} <= images
         assert os.path.isfile(os.path.join(run, "models", f"{name}.keras"))
         # per-epoch grids during training (recipes._gibbsnet_common.chain_panels), ALI's and GibbsNet's apart
         for panel in ("chain", "inpainting"):
@@ -35,6 +37,19 @@ def test_quick_run_writes_scatter_plots_chains_table_and_export(quick_run):
     assert 0.0 <= row["latent_probe_accuracy"] <= 1.0 and row["inception_score_samples"] >= 1.0 - 1e-6
     assert metrics["gibbsnet"]["latent_probe"]["num_classes"] == 3
     assert "not Inception" in metrics["protocol"]["scoring_network"]
+    # the fig. 3.5 option (right half, other step counts) is labelled as not Table 3.1's protocol
+    assert "right half given (clamped), the other half inpainted by 3 chain steps; NOT Table 3.1's protocol" in \
+        metrics["protocol"]["inpainting"]
+    # the ablation flags reach the saved models (the encoder options both ALI and GibbsNet)
+    with zipfile.ZipFile(os.path.join(run, "models", "gibbsnet.keras")) as saved:
+        assert json.loads(saved.read("config.json"))["config"]["chain_encoder_gradient"] is False
+    assert metrics["gibbsnet_chain_encoder_gradient"] is False
+    for name in ("ali", "gibbsnet"):
+        with zipfile.ZipFile(os.path.join(run, "models", f"{name}.keras")) as saved:
+            config = json.loads(saved.read("config.json"))["config"]
+        assert config["bounded_sigma"] is False and config["standardize_z"] is False
+    assert metrics["encoder_options"] == {"bounded_sigma": False, "standardize_z": False,
+                                          "applies_to": "ALI and GibbsNet alike"}
     assert json.load(open(os.path.join(run, "export", "export_report.json")))["passed"]
 
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import zipfile
 
 import pytest
 
@@ -14,7 +15,7 @@ TINY = ["--quick", "--train-examples", "128", "--eval-examples", "64", "--epochs
 
 
 @pytest.mark.parametrize("recipe", sorted(RECIPES))
-def test_quick_run_trains_both_models_and_writes_table_3_1(tmp_path, recipe):
+def test_quick_run_trains_both_models_and_writes_table_3_1(tmp_path, capsys, recipe):
     assert RECIPES[recipe].main(TINY + ["--out", str(tmp_path), "--name", "t"]) == 0
     run = os.path.join(tmp_path, recipe, "t")
     metrics = json.load(open(os.path.join(run, "metrics.json")))
@@ -24,9 +25,52 @@ def test_quick_run_trains_both_models_and_writes_table_3_1(tmp_path, recipe):
                             "latent_probe_accuracy"}
         assert metrics[name]["scores"]["samples"]["count"] == 32
         assert os.path.isfile(os.path.join(run, "images", f"{name}_long_chain_10_steps.png"))
+        assert os.path.isfile(os.path.join(run, "images", f"{name}_inpainting_left_half_given_4_steps.png"))
         for panel in ("chain", "inpainting"):  # the per-epoch grids of training
             assert os.path.isfile(os.path.join(run, "images", f"{name}_{panel}_epoch001.png"))
-    assert metrics["table_3_1"]["thesis"]["gibbsnet"]["inception_score_inpainting"] == 6.15
+    # Table 3.1's inpainting protocol by default, written and printed beside the numbers
+    assert metrics["protocol"]["inpainting"].startswith("test images, left half given (clamped)")
+    assert "4 chain steps; Table 3.1's protocol" in metrics["protocol"]["inpainting"]
+    table = metrics["table_3_1"]
+    assert set(table["this_run_protocol"]) == set(table["this_run"]["gibbsnet"])
+    assert "left half given" in table["this_run_protocol"]["inception_score_inpainting"]
+    assert table["thesis"]["gibbsnet"]["inception_score_inpainting"] == 6.15
+    assert "left half fixed" in table["thesis"]["protocol"] and "CIFAR-10" in table["thesis"]["protocol"]
+    assert table["comparable_with_thesis"] is False and metrics["gibbsnet_chain_encoder_gradient"] is True
+    # the authors' encoder options are the default, for ALI and GibbsNet alike, and reach the saved models
+    assert metrics["encoder_options"]["bounded_sigma"] is True and metrics["encoder_options"]["standardize_z"] is True
+    for name in ("ali", "gibbsnet"):
+        with zipfile.ZipFile(os.path.join(run, "models", f"{name}.keras")) as saved:
+            config = json.loads(saved.read("config.json"))["config"]
+        assert config["bounded_sigma"] is True and config["standardize_z"] is True
+    printed = capsys.readouterr().out
+    inpainting_row = next(line for line in printed.splitlines() if line.startswith("IS, inpainting"))
+    assert "left half given" in inpainting_row and "4 chain steps" in inpainting_row
+    thesis_line = next(line for line in printed.splitlines() if "6.15" in line)
+    assert "left half given, 4 steps" in thesis_line and "not comparable" in thesis_line
+
+
+def test_half_masks_and_the_protocol_text():
+    import numpy as np
+
+    from recipes import _gibbsnet_common as common
+
+    images = np.zeros((2, 4, 6, 3), "float32")
+    left, right = common.half_mask(images, "left"), common.half_mask(images, "right")
+    assert left.shape == right.shape == (2, 4, 6, 1)
+    assert left[..., :3, :].all() and not left[..., 3:, :].any()
+    np.testing.assert_array_equal(left + right, 1.0)
+    cfg = gibbsnet_mnist.Config(inpaint_given="right", inpaint_steps=20)
+    assert "right half given" in common.inpainting_protocol(cfg)
+    assert "NOT Table 3.1's protocol" in common.inpainting_protocol(cfg)
+
+
+@pytest.mark.parametrize("flags,message", [(["--inpaint-given", "top"], "--inpaint-given"),
+                                           (["--inpaint-steps", "0"], "--inpaint-steps")])
+def test_bad_inpainting_flags_fail_before_any_work(tmp_path, capsys, flags, message):
+    assert gibbsnet_mnist.main(TINY + flags + ["--out", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err
+    assert not os.listdir(tmp_path)
 
 
 @pytest.mark.parametrize("recipe", sorted(RECIPES))
@@ -34,6 +78,40 @@ def test_help_lists_the_recipe_flags(capsys, recipe):
     with pytest.raises(SystemExit):
         RECIPES[recipe].main(["--help"])
     text = capsys.readouterr().out
-    for flag in ("--train-steps", "--loss", "--bounded-sigma", "--standardize-z", "--noise-dim", "--long-chain-steps",
-                 "--quick", "--resume", "--seed"):
+    for flag in ("--train-steps", "--loss", "--bounded-sigma", "--no-bounded-sigma", "--standardize-z",
+                 "--no-standardize-z", "--noise-dim", "--long-chain-steps",
+                 "--quick", "--resume", "--seed", "--chain-encoder-gradient", "--no-chain-encoder-gradient",
+                 "--inpaint-given", "--inpaint-steps"):
         assert flag in text
+
+
+def test_the_scored_inpainting_clamps_the_configured_half_for_the_configured_steps():
+    import numpy as np
+    import tensorflow as tf
+
+    from recipes import _gibbsnet_common as common
+
+    class Recorder:
+        """Stands in for a GibbsNet: records what the evaluation asks of it."""
+
+        calls = []
+
+        def sample(self, n, steps, seed):
+            return np.zeros((n, 28, 28, 1), "float32")
+
+        def inpaint(self, images, mask, steps, seed):
+            self.calls.append((np.asarray(mask), steps))
+            return images
+
+    images = np.random.default_rng(0).random((6, 28, 28, 1)).astype("float32")
+    test = tf.data.Dataset.from_tensor_slices({"image": images, "label": np.zeros(6, "int32")}).batch(3)
+    classifier = common._score_classifier(gibbsnet_mnist.SPEC, 10)
+    real = np.random.default_rng(1).random((6, 128)).astype("float32")
+    for given, steps in (("left", 4), ("right", 20)):
+        Recorder.calls = []
+        cfg = gibbsnet_mnist.Config(inpaint_given=given, inpaint_steps=steps, score_samples=4, batch_size=4,
+                                    score_splits=2)
+        common._scores(cfg, Recorder(), classifier, test, real)
+        assert [s for _, s in Recorder.calls] == [steps, steps]
+        for mask, _ in Recorder.calls:
+            np.testing.assert_array_equal(mask, common.half_mask(images[:3], given))

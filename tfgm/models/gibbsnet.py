@@ -35,19 +35,29 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
     discriminator: Functional model [images [B, H, W, C], z [B, D]] → logits [B, K] (K heads; K = 1 for ALI).
     train_steps: N, the unclamped chain's length in training: z₀ ~ N(0, I), x₁ = G(z₀), z₁ ~ q(z|x₁), …,
         x_N = G(z_{N−1}); (x_N, z_{N−1}) is the fake pair, (x, ẑ ~ q(z|x)) the real one. Only the last
-        transition G(z_{N−1}) carries gradient. N = 1 is ALI.
+        transition carries gradient (thesis §3.4: "through a single step"): x_{N−1} and everything before it
+        are constants. N = 1 is ALI.
+    chain_encoder_gradient: True (thesis §3.3: the encoder "gets its training signal from both the
+        discriminator in the clamped chain and from the gradient in the unclamped chain"): the fake pair's
+        loss reaches the encoder through z_{N−1} = q(x_{N−1}), which enters both D and x_N = G(z_{N−1}).
+        False stops the gradient at z_{N−1} (an ablation: for N > 1 the encoder then learns from the real
+        pair only, as in ALI, and only the decoder learns from the fake pair). No effect when N = 1.
     loss: "bgan": D minimizes sigmoid CE (mean over heads); G/E minimize mean((f_fake − log Z)²) +
         mean((f_real + log Z')²) (log Z = 0 unless `log_z_ema`: EMAs with γ = `log_z_gamma` of
         logsumexp(±f) − log N). "ls_multihead": least squares (real → 1, fake → 0) averaged over D's heads,
         G/E with swapped targets.
     standardize_z: every ẑ passes through a parameter-free batch standardization (batch statistics in
         training, moving statistics at inference).
+    bounded_sigma and standardize_z are the authors' code's options (METHODS.md §3), off here (the published
+    ALI) and on by default in the GibbsNet recipes: without standardize_z, q(z|x) drifts away from N(0, I), where
+    the unclamped chain starts, and GibbsNet's chain collapses to one class (BUILD.md, GibbsNet ablation).
     Batches are dicts with "image"; D and (G, E) are updated simultaneously on the same batch with
     `compile(d_optimizer=..., g_optimizer=...)`. Logged: d_loss, g_loss, real_logit, fake_logit.
     """
 
     def __init__(self, encoder, decoder, discriminator, train_steps=3, loss="bgan", log_z_ema=False,
-                 log_z_gamma=0.995, bounded_sigma=False, standardize_z=False, seed=0, **kwargs):
+                 log_z_gamma=0.995, bounded_sigma=False, standardize_z=False, chain_encoder_gradient=True, seed=0,
+                 **kwargs):
         super().__init__(**kwargs)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
@@ -63,6 +73,7 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
         self.log_z_gamma = float(log_z_gamma)
         self.bounded_sigma = bool(bounded_sigma)
         self.standardize_z = bool(standardize_z)
+        self.chain_encoder_gradient = bool(chain_encoder_gradient)
         self.seed = int(seed)
         self.latent_dim = int(encoder.outputs[0].shape[-1])
         self.image_shape = tuple(int(d) for d in decoder.outputs[0].shape[1:])
@@ -158,9 +169,15 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
         return [z, noise]
 
     def _transition(self, z, seed, training):
-        """One unclamped step: x = G(z), z' ~ q(z|x); returns (x, z')."""
+        """One unclamped training step: x = G(z), z' ~ q(z|x) with no gradient into x (nor into z, whose
+        gradient the caller stops); returns (x, z'), x as computed (before the stop)."""
         x = self.decode(z, seed=_fold(seed, 0), training=training)
-        return x, self.infer(x, seed=_fold(seed, 1), training=training)
+        return x, self.infer(tf.stop_gradient(x), seed=_fold(seed, 1), training=training)
+
+    def _fake_pair_z(self, z):
+        """z_{N−1} as it enters the fake pair: with its gradient into the encoder (`chain_encoder_gradient`), or
+        stopped (the ablation, and z₀ when N = 1, which has none anyway)."""
+        return z if self.chain_encoder_gradient else tf.stop_gradient(z)
 
     def call(self, images, training=False):
         return self.decode(self.infer(images, training=training), training=training)
@@ -223,8 +240,8 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
         """Losses of one simultaneous step on images [B, H, W, C] with a [2] seed; per-example [B] values.
 
         Keys: d_loss, g_loss, g_fake, g_real, real_logit, fake_logit (mean over heads); with
-        `return_chain` also "x_chain" [x₁…x_N], "z_chain" [z₀…z_{N−1}] (pre-stop-gradient tensors) and
-        "z_real" (the clamped ẑ).
+        `return_chain` also "x_chain" [x₁…x_N], "z_chain" [z₀…z_{N−1}] (pre-stop-gradient tensors; of them
+        only x_N and, with `chain_encoder_gradient`, z_{N−1} receive gradient) and "z_real" (the clamped ẑ).
         """
         seed = _seed2(seed)
         batch = tf.shape(images)[0]
@@ -235,7 +252,7 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
             x, z = self._transition(tf.stop_gradient(z), _fold(seed, 10 + step), training)
             xs.append(x)
             zs.append(z)
-        z_last = tf.stop_gradient(z)
+        z_last = self._fake_pair_z(z)
         x_fake = self.decode(z_last, seed=_fold(seed, 3), training=training)
         xs.append(x_fake)
         logits = self.discriminator([tf.concat([images, x_fake], 0), tf.concat([z_real, z_last], 0)],
@@ -344,7 +361,8 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
     def get_config(self):
         return self._config(train_steps=self.train_steps, loss=self.loss_name, log_z_ema=self.log_z_ema,
                             log_z_gamma=self.log_z_gamma, bounded_sigma=self.bounded_sigma,
-                            standardize_z=self.standardize_z, seed=self.seed)
+                            standardize_z=self.standardize_z, chain_encoder_gradient=self.chain_encoder_gradient,
+                            seed=self.seed)
 
 
 @keras.saving.register_keras_serializable(package="tfgm")

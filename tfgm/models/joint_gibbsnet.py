@@ -25,7 +25,10 @@ class JointGibbsNet(GibbsNet):
     the attributes. Losses (per example): D: softplus(−f_real) + mean_m softplus(f_m) (mean over heads);
     image side, continuous BGAN: mean_m (f_m − log Z)² + (f_real + log Z')²; attribute side, discrete BGAN
     (Hjelm et al. 2018): −Σ_m w̃_m log p(y⁽ᵐ⁾|z_{N−1}) with w̃ = softmax over m of f_m (no gradient through w̃).
-    Only the last transition carries gradient. Batches are dicts with "image" and "attributes".
+    Only the last transition carries gradient: (x_{N−1}, y_{N−1}) and everything before are constants; with
+    `chain_encoder_gradient` (default, as GibbsNet) the fake pairs' losses reach the encoder through
+    z_{N−1} = q(x_{N−1}, y_{N−1}), False stops it there (ablation). Batches are dicts with "image" and
+    "attributes".
     Logged: d_loss, g_loss, g_attributes, real_logit, fake_logit.
     """
 
@@ -178,7 +181,8 @@ class JointGibbsNet(GibbsNet):
 
         Per-example [B] values: d_loss, g_loss (= g_fake + g_real + g_attributes), g_fake, g_real,
         g_attributes, real_logit, fake_logit; "_real" [B, heads], "_fake" [B, M·heads]. With `return_chain`
-        also "x_chain", "y_chain" (sampled attributes of the earlier steps), "z_chain", "z_real",
+        also "x_chain", "y_chain" (sampled attributes of the earlier steps), "z_chain" (pre-stop-gradient; only
+        x_N and, with `chain_encoder_gradient`, z_{N−1} receive gradient), "z_real",
         "attribute_logits" [B, A] of the last step, "attribute_draws" [M, B, A] and "weights" [M, B].
         """
         seed = _seed2(seed)
@@ -191,9 +195,9 @@ class JointGibbsNet(GibbsNet):
             step_seed_ = _fold(seed, 10 + step)
             x, logits = self.decode_joint(tf.stop_gradient(z), seed=_fold(step_seed_, 0), training=training)
             y = tf.cast(_bernoulli(tf.stop_gradient(logits), _fold(step_seed_, 2)), images.dtype)
-            z = self.infer(x, y, seed=_fold(step_seed_, 1), training=training)
+            z = self.infer(tf.stop_gradient(x), y, seed=_fold(step_seed_, 1), training=training)
             xs, ys, zs = xs + [x], ys + [y], zs + [z]
-        z_last = tf.stop_gradient(z)
+        z_last = self._fake_pair_z(z)
         x_fake, logits = self.decode_joint(z_last, seed=_fold(seed, 3), training=training)
         m = self.attribute_samples
         u = tf.random.stateless_uniform(tf.stack([m, batch, self.num_attributes]), seed=_fold(seed, 4))
