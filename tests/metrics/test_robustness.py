@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.attacks._linear_models import Linear
+from tfgm.attacks.autoattack import autoattack
 from tfgm.attacks.fgsm import fgsm
+from tfgm.metrics import robustness
 from tfgm.metrics.robustness import gradient_masking_report, robust_accuracy
 
 rng = np.random.default_rng(0)
@@ -57,3 +60,59 @@ def test_gradient_masking_report_flags_masked_gradients_and_a_strong_blackbox():
     assert checks["whitebox_vs_blackbox"]["passed"] is False
     skipped = gradient_masking_report(linear, _dataset(), eps=0.1, eps_grid=(1.0,), steps=5)
     assert skipped["checks"]["whitebox_vs_blackbox"]["passed"] is None and skipped["lines"][2].startswith("SKIP")
+
+
+def test_gradient_masking_report_compares_pgd_with_square_when_asked():
+    """Square needs no gradients: on the masked model it beats PGD and the check fails; on the honest one PGD is
+    at least as strong. Without square_queries the report keeps its three checks."""
+    flagged = gradient_masking_report(masked, _dataset(), eps=0.1, eps_grid=(1.0,), steps=5, square_queries=200)
+    check = flagged["checks"]["whitebox_vs_square"]
+    assert check["passed"] is False and check["square_accuracy"] + 0.2 < check["whitebox_accuracy"]
+    assert flagged["lines"][3].startswith("FAIL") and "Square" in flagged["lines"][3]
+    honest = gradient_masking_report(linear, _dataset(), eps=0.1, eps_grid=(1.0,), steps=10, square_queries=200,
+                                     blackbox_accuracy=0.9)
+    assert honest["checks"]["whitebox_vs_square"]["passed"] is True and honest["passed"] is True
+    assert honest["square_accuracy"] == honest["checks"]["whitebox_vs_square"]["square_accuracy"]
+    assert "whitebox_vs_square" not in gradient_masking_report(linear, _dataset(), eps=0.1, eps_grid=(1.0,),
+                                                               steps=2)["checks"]
+
+
+def test_robust_accuracy_accepts_autoattack_entries(monkeypatch):
+    seeds = []
+
+    def spy(*args, **kwargs):
+        seeds.append(kwargs["seed"])
+        return autoattack(*args, **kwargs)
+
+    monkeypatch.setattr(robustness, "autoattack", spy)
+    model = Linear(8, 10, seed=0)
+    x = np.random.default_rng(1).random((24, 8)).astype("float32")
+    y = model.predict(x).astype("int32")
+    data = tf.data.Dataset.from_tensor_slices({"image": x, "label": y}).batch(12)
+    quick = {"name": "autoattack", "steps": 6, "queries": 30}
+    result = robust_accuracy(model, data, [quick, "apgd-ce", {"name": "square", "queries": 30, "eps": 0.5}],
+                             eps=0.05, seed=3)
+    expected = 0
+    for b in range(2):
+        _, report = autoattack(model, x[12 * b:12 * (b + 1)], y[12 * b:12 * (b + 1)], eps=0.05, steps=6,
+                               queries=30, seed=[3, b])
+        expected += 12 * report["robust_accuracy"]
+    assert result["autoattack"] == pytest.approx(expected / 24) and result["clean"] == 1.0
+    assert seeds == [[3, 0], [3, 0], [3, 0], [3, 1], [3, 1], [3, 1]]  # each batch its own seed, shared by its entries
+    assert result["autoattack"] <= result["apgd-ce"] < 1.0 and result["square"] == 0.0
+    summary = result["autoattack_reports"]["autoattack"]
+    assert summary["num_points"] == 24 and summary["robust_accuracy"] == result["autoattack"]
+    assert list(summary["robust_accuracy_after"]) == ["apgd-ce", "apgd-t", "fab-t", "square"]
+    assert summary["deviations"]["apgd-ce.steps"] == "100 -> 6 (requested)" and summary["seed"] == 3
+    assert result["autoattack_reports"]["apgd-ce"]["attacks"] == ["apgd-ce"]
+
+
+def test_robust_accuracy_rejects_unusable_attack_entries():
+    with pytest.raises(ValueError, match="needs an L-inf radius"):
+        robust_accuracy(linear, _dataset(), ["autoattack"])
+    with pytest.raises(ValueError, match="must be a callable"):
+        robust_accuracy(linear, _dataset(), {"x": "deepfool"}, eps=0.1)
+    with pytest.raises(ValueError, match="unknown"):
+        robust_accuracy(linear, _dataset(), [{"name": "square", "querys": 5}], eps=0.1)
+    with pytest.raises(ValueError, match="distinct names"):
+        robust_accuracy(linear, _dataset(), ["square", "square"], eps=0.1)
