@@ -24,6 +24,18 @@ from tfgm.losses.gan import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
+from tfgm.losses.mixtures import (
+    gaussian_mixture,
+    gaussian_mixture_head_size,
+    gaussian_mixture_log_likelihood,
+    gaussian_mixture_sample,
+    logistic_mixture_channels,
+    logistic_mixture_log_likelihood,
+    logistic_mixture_mean,
+    logistic_mixture_sample,
+    split_gaussian_mixture,
+    split_logistic_mixture,
+)
 from tfgm.losses.regularizers import (
     annealed_gamma,
     annealed_stddev,

@@ -6,7 +6,8 @@ from tfgm.models.fortify import fortify
 from tfgm.models.gan import GAN, VARIANTS, get_variant
 from tfgm.models.gibbsnet import ALI, GibbsNet
 from tfgm.models.joint_gibbsnet import JointGibbsNet
+from tfgm.models.mixture_density import MixtureDensity
 from tfgm.models.vae import VAE
 
 __all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify", "GAN", "VARIANTS", "get_variant", "ALI",
-           "GibbsNet", "JointGibbsNet"]
+           "GibbsNet", "JointGibbsNet", "MixtureDensity"]
