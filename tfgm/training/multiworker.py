@@ -62,6 +62,34 @@ def auto_shard_data(dataset: tf.data.Dataset) -> tf.data.Dataset:
     return dataset.with_options(options)
 
 
+PATCHED_KERAS_VERSIONS = ("3.15",)  # major.minor versions whose private trainer functions the patch replaces
+_PATCHED_NAMES = ("TensorFlowTrainer", "reduce_per_replica", "_collective_all_reduce_multi_worker")
+
+
+def check_patchable_keras(version: str | None = None, trainer_module=None):
+    """The Keras trainer module the multi-worker patch replaces functions of; a clear RuntimeError when the
+    installed Keras (``version``, default ``keras.__version__``) is not one it was written for, or lacks them."""
+    import keras
+
+    version = keras.__version__ if version is None else version
+    how = ("install a Keras the patch was written for (pip install 'keras==3.15.*'), or check that this Keras "
+           "still needs it and add its version to tfgm.training.multiworker.PATCHED_KERAS_VERSIONS")
+    if ".".join(version.split(".")[:2]) not in PATCHED_KERAS_VERSIONS:
+        raise RuntimeError(f"multi-worker training replaces private Keras trainer functions written for Keras "
+                           f"{', '.join(PATCHED_KERAS_VERSIONS)}; the installed Keras is {version}: {how}")
+    if trainer_module is None:
+        try:
+            from keras.src.backend.tensorflow import trainer as trainer_module
+        except ImportError as exc:
+            raise RuntimeError(f"multi-worker training: Keras {version} has no keras.src.backend.tensorflow.trainer "
+                               f"({exc}): {how}") from None
+    missing = [n for n in _PATCHED_NAMES if not hasattr(trainer_module, n)]
+    if missing or not hasattr(trainer_module.TensorFlowTrainer, "_maybe_symbolic_build"):
+        raise RuntimeError(f"multi-worker training: Keras {version}'s trainer lacks "
+                           f"{', '.join(missing) or 'TensorFlowTrainer._maybe_symbolic_build'}: {how}")
+    return trainer_module
+
+
 def patch_keras_symbolic_build() -> bool:
     """Work around Keras 3.15 ``fit`` failing at once under ``MultiWorkerMirroredStrategy`` with dict/tuple batches.
 
@@ -69,12 +97,10 @@ def patch_keras_symbolic_build() -> bool:
     batch)`` over the whole nested structure; ``CollectiveAllReduceStrategy`` cannot reduce a nest
     ("Attempt to convert a value ({'image': PerReplica...}) ... to a Tensor"). The sample only serves
     shapes and dtypes, so this replacement takes each leaf's first local value (no collective at all).
-    Idempotent; returns True if the patch is in place. Called by ``strategy("multiworker")``.
+    Idempotent; returns True once the patch is in place. Called by ``strategy("multiworker")``; raises
+    RuntimeError (``check_patchable_keras``) on a Keras it was not written for, before any work is done.
     """
-    try:
-        from keras.src.backend.tensorflow import trainer as tf_trainer
-    except ImportError:  # another Keras layout: leave it alone
-        return False
+    tf_trainer = check_patchable_keras()
     cls = tf_trainer.TensorFlowTrainer
     if getattr(cls._maybe_symbolic_build, "_tfgm_patched", False):
         return True
