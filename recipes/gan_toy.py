@@ -3,7 +3,10 @@
 Data: 25 isotropic Gaussians of std σ = 0.05 centred on the grid {-4, -2, 0, 2, 4}², equal weights.
 Each variant (DCGAN, WGAN, WGAN-GP, SN-GAN, Roth, instance noise, Jacobian clamping) trains the same MLP
 pair with its paper settings (loss, regularizers, n_critic, optimizer), except one learning rate for all
-(--learning-rate 1e-3: the image papers' rates need far more than this budget of 10k generator steps).
+(--learning-rate 1e-3: the image papers' rates need far more than this budget of 10k generator steps; measured
+with --learning-rate 0, DCGAN at Adam 2e-4 covers ~3 modes after 10k steps). WGAN-GP keeps the image setting
+λ = 10; Gulrajani et al.'s own toy script uses λ = 0.1, 512-unit layers and 100k generator steps
+(--variant wgan_gp --regularizer gradient_penalty=0.1 --hidden 512 512 512).
 Scores on 2500 samples, with the usual definitions:
   - a sample is high quality if it lies within 3σ of its nearest mode centre;
   - a mode is covered if it receives at least 20% of the high-quality samples a perfect model would give it
@@ -49,6 +52,8 @@ class Config(CommonConfig):
     eval_samples: int = dataclasses.field(default=2500, metadata={"help": "samples scored for mode coverage"})
     mode_min_fraction: float = dataclasses.field(default=0.2, metadata={
         "help": "a mode is covered with ≥ this fraction of its fair share (eval_samples/25) of HQ samples"})
+    seeds: int = dataclasses.field(default=1, metadata={
+        "help": "train each variant with seeds seed, seed+1, …; the summary gives mean ± std over them"})
 
     @staticmethod
     def quick_overrides():
@@ -155,12 +160,63 @@ def _figure(path, panels, cfg):
     plt.close(fig)
 
 
+def _mean_std(values):
+    import numpy as np
+
+    return {"mean": float(np.mean(values)), "std": float(np.std(values)), "values": [float(v) for v in values]}
+
+
+def over_seeds(runs):
+    """{seed: result} of one variant → modes covered and high-quality share as mean ± std (population std) over
+    the seeds that finished (a diverged seed counts as 0 modes, 0 high-quality share)."""
+    return {"seeds": sorted(runs), "modes_covered": _mean_std([r["modes_covered"] for r in runs.values()]),
+            "high_quality_share": _mean_std([r["high_quality_share"] for r in runs.values()]),
+            "diverged_seeds": sorted(seed for seed, r in runs.items() if "diverged" in r)}
+
+
+def panel_title(name, stats, shown_seed):
+    """Title of a variant's scatter: modes and high-quality share (mean ± std when several seeds)."""
+    modes, hq = stats["modes_covered"], stats["high_quality_share"]
+    if len(modes["values"]) == 1:
+        return f"{name}: {modes['mean']:.0f}/25 modes, HQ {hq['mean']:.2f}"
+    return (f"{name}: {modes['mean']:.1f} ± {modes['std']:.1f}/25 modes, HQ {hq['mean']:.2f} ± {hq['std']:.2f}\n"
+            f"({len(modes['values'])} seeds; seed {shown_seed} shown)")
+
+
 def summary_table(results):
-    lines = [f"{'variant':20s} {'modes (init)':>12s} {'modes':>6s} {'HQ share':>9s}", "-" * 50]
+    lines = [f"{'variant':20s} {'modes (init)':>12s} {'modes':>12s} {'HQ share':>13s}  seeds", "-" * 68]
     for name, r in results.items():
-        lines.append(f"{name:20s} {r['init']['modes_covered']:12d} {r['modes_covered']:6d} "
-                     f"{r['high_quality_share']:9.3f}")
+        modes, hq = r["over_seeds"]["modes_covered"], r["over_seeds"]["high_quality_share"]
+        lines.append(f"{name:20s} {r['init']['modes_covered']:12d} {modes['mean']:6.1f} ± {modes['std']:<4.1f} "
+                     f"{hq['mean']:6.3f} ± {hq['std']:.3f}  {len(modes['values'])}")
     return "\n".join(lines)
+
+
+def _train_variant(cfg, run, strat, name, setting, seed):
+    """Train one variant with one seed; returns (result dict, model or None, samples or None)."""
+    import numpy as np
+
+    from recipes._gan_common import loss_curves_callback
+    from tfgm.training import TrainingDiverged
+
+    stage = name if seed == cfg.seed else f"{name}_seed{seed}"
+    cfg = dataclasses.replace(cfg, seed=seed)
+    with strat.scope():
+        init = mode_coverage(np.asarray(_build(cfg, setting).sample(cfg.eval_samples, seed=seed)), cfg.std,
+                             cfg.mode_min_fraction)
+    curves = loss_curves_callback(os.path.join(run.images_dir, f"{stage}_loss_curves.png"))
+    fit = {"x": _datasets(cfg, setting["n_critic"]), "epochs": cfg.stage_epochs(cfg.variant_epochs),
+           "steps_per_epoch": cfg.steps_per_epoch}
+    try:
+        model = train_stage(run, strat, stage, lambda: _build(cfg, setting), fit, [curves])
+    except TrainingDiverged as exc:
+        print(f"\n[{stage}] stopped: {exc}", file=sys.stderr)
+        return {"diverged": str(exc), "seed": seed, "init": init, "modes_covered": 0, "high_quality_share": 0.0}, None, None
+    samples = np.asarray(model.sample(cfg.eval_samples, seed=seed))
+    result = {**mode_coverage(samples, cfg.std, cfg.mode_min_fraction), "seed": seed, "init": init,
+              "settings": {k: v for k, v in setting.items() if k != "make_optimizers"}}
+    _figure(os.path.join(run.images_dir, f"{stage}_samples.png"), [(stage, samples)], cfg)
+    return result, model, samples
 
 
 def main(argv=None):
@@ -170,14 +226,15 @@ def main(argv=None):
     from tfgm.training import quiet_tensorflow
 
     quiet_tensorflow(cfg.verbose)
-    import numpy as np
-
-    from recipes._gan_common import describe, gan_settings, loss_curves_callback
-    from tfgm.training import TrainingDiverged, set_seed, strategy
+    from recipes._gan_common import describe, gan_settings
+    from tfgm.training import set_seed, strategy
 
     started = time.time()
     if cfg.data != "grid25":
         print(f"\ndata: {RECIPE} trains on its built-in 2-D mixture 'grid25', not {cfg.data!r}", file=sys.stderr)
+        return 2
+    if cfg.seeds < 1:
+        print(f"\n--seeds must be >= 1, got {cfg.seeds}", file=sys.stderr)
         return 2
     try:
         settings = {name: gan_settings(cfg, name) for name in cfg.variant}
@@ -190,25 +247,15 @@ def main(argv=None):
     results, models, panels = {}, {}, []
     for name, setting in settings.items():
         print(f"[{name}] {describe(setting, batch_norm=False)}")
-        with strat.scope():
-            init = mode_coverage(np.asarray(_build(cfg, setting).sample(cfg.eval_samples, seed=cfg.seed)),
-                                 cfg.std, cfg.mode_min_fraction)
-        curves = loss_curves_callback(os.path.join(run.images_dir, f"{name}_loss_curves.png"))
-        fit = {"x": _datasets(cfg, setting["n_critic"]), "epochs": cfg.stage_epochs(cfg.variant_epochs),
-               "steps_per_epoch": cfg.steps_per_epoch}
-        try:
-            model = train_stage(run, strat, name, lambda s=setting: _build(cfg, s), fit, [curves])
-        except TrainingDiverged as exc:
-            print(f"\n[{name}] stopped: {exc}", file=sys.stderr)
-            results[name] = {"diverged": str(exc), "init": init, "modes_covered": 0, "high_quality_share": 0.0}
-            continue
-        samples = np.asarray(model.sample(cfg.eval_samples, seed=cfg.seed))
-        results[name] = {**mode_coverage(samples, cfg.std, cfg.mode_min_fraction), "init": init,
-                         "settings": {k: v for k, v in setting.items() if k != "make_optimizers"}}
-        _figure(os.path.join(run.images_dir, f"{name}_samples.png"), [(name, samples)], cfg)
-        panels.append((f"{name}: {results[name]['modes_covered']}/25 modes, "
-                       f"HQ {results[name]['high_quality_share']:.2f}", samples))
-        models[name] = model
+        runs = {}
+        for seed in range(cfg.seed, cfg.seed + cfg.seeds):
+            runs[seed], model, samples = _train_variant(cfg, run, strat, name, setting, seed)
+            if seed == cfg.seed and model is not None:
+                models[name], shown = model, samples
+        results[name] = {**runs[cfg.seed], "over_seeds": over_seeds(runs),
+                         "other_seeds": {seed: r for seed, r in runs.items() if seed != cfg.seed}}
+        if name in models:
+            panels.append((panel_title(name, results[name]["over_seeds"], cfg.seed), shown))
     if panels:
         _figure(os.path.join(run.images_dir, "all_variants_samples.png"), panels, cfg)
     run.write_metrics({"variants": results, "definitions": {
@@ -216,7 +263,7 @@ def main(argv=None):
         "high_quality": "sample within 3σ of its nearest mode centre",
         "covered": f"mode with ≥ {cfg.mode_min_fraction} × samples/25 high-quality samples",
         "samples": cfg.eval_samples}})
-    status = 1 if len(models) < len(settings) else 0
+    status = 1 if any(r["over_seeds"]["diverged_seeds"] for r in results.values()) else 0
     if cfg.export and models and run.is_chief:
         status = max(status, export_models(run, models))
     print()

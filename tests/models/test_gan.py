@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfgm.losses import regularizers as regs
 from tfgm.losses.gan import GAN_LOSSES
+from tfgm.models import gan as gan_model
+from tfgm.models._seeds import step_seed
 from tfgm.models.gan import GAN, REGULARIZERS, VARIANTS, canonical_regularizers, get_variant
 from tfgm.nets import dcgan
 from tfgm.training import strategy as make_strategy  # CPU mirrored: reduce to one device (see BUILD.md)
@@ -61,15 +64,87 @@ def test_one_train_step_with_each_regularizer_logs_a_finite_penalty(name):
         assert logs["noise_stddev"] == pytest.approx(0.1)  # σ at step 0 of a linear schedule from σ0 = 0.1
 
 
-def test_penalties_enter_the_critic_loss_with_their_weights():
-    """λ·GP: a critic step with λ = 0 and with λ = 100 moves the critic differently, by the penalty's gradient."""
-    moved = []
-    for weight in (0.0, 100.0):
-        keras.utils.set_random_seed(1)
-        model = toy_gan(loss="wasserstein", regularizers={"gradient_penalty": weight})
-        _, _, d_moved = _train(model, d_opt=keras.optimizers.SGD(1e-3), g_opt=keras.optimizers.SGD(0.0))
-        moved.append([v.numpy() for v in model.discriminator.trainable_variables])
-    assert not np.allclose(moved[0][0], moved[1][0])
+@pytest.mark.parametrize("name,weight,factor", [("gradient_penalty", 7.0, 7.0), ("roth", 3.0, 1.5), ("r1", 5.0, 2.5)])
+def test_each_penalty_enters_the_critic_loss_as_its_weight_times_its_value(name, weight, factor):
+    """D's loss with the penalty minus D's loss without it (same weights, batch, latents and step) equals λ·GP,
+    (γ/2)·Ω (Roth) or (γ/2)·R1, the penalty function evaluated on that batch (the same α for GP)."""
+    keras.utils.set_random_seed(5)
+    model = toy_gan(regularizers={name: {"weight" if name == "gradient_penalty" else "gamma": weight}})
+    bare = toy_gan()
+    bare.set_weights(model.get_weights())
+    real, z, step = tf.constant(POINTS[:8]), tf.constant(rng.normal(size=(8, LATENT)), tf.float32), tf.constant(3)
+    sigma, gamma = model._schedule(step)
+    terms = model.critic_terms(real, z, sigma, gamma, step)
+    without = bare.critic_terms(real, z, None, None, step)
+    critic = lambda x: model.discriminator(x, training=True)  # noqa: E731
+    fake = model.generate(z, training=True)
+    value = {"gradient_penalty": lambda: regs.gradient_penalty(critic, real, fake,
+                                                                step_seed(model.seed + gan_model._GP_ALPHA, step)),
+             "roth": lambda: regs.roth_regularizer(critic, real, fake),
+             "r1": lambda: regs.r1_penalty(critic, real)}[name]()
+    assert float(value) > 1e-3  # a penalty near 0 would hide a wrong factor
+    np.testing.assert_allclose(terms["d_loss"], without["d_loss"], rtol=1e-6)
+    np.testing.assert_allclose(float(terms[name]), float(value), rtol=1e-5)  # the logged value is unweighted
+    np.testing.assert_allclose(float(terms["loss"] - without["loss"]), factor * float(value), rtol=1e-5)
+
+
+def test_jacobian_clamping_enters_the_generator_loss_as_its_weight_times_its_value():
+    keras.utils.set_random_seed(5)
+    model = toy_gan(regularizers={"jacobian_clamping": {"weight": 4.0, "lambda_min": 2.0, "lambda_max": 3.0}})
+    bare = toy_gan()
+    bare.set_weights(model.get_weights())
+    z, step = tf.constant(rng.normal(size=(8, LATENT)), tf.float32), tf.constant(2)
+    terms, _ = model.generator_terms(z, None, step)
+    without, _ = bare.generator_terms(z, None, step)
+    value = regs.jacobian_clamping(lambda v: model.generate(v, training=True), z,
+                                   step_seed(model.seed + gan_model._JC_DELTA, step), lambda_min=2.0, lambda_max=3.0)
+    assert float(value) > 1e-3
+    np.testing.assert_allclose(float(terms["jacobian_clamping"]), float(value), rtol=1e-5)
+    np.testing.assert_allclose(float(terms["loss"] - without["loss"]), 4.0 * float(value), rtol=1e-5)
+
+
+def test_wgan_gp_train_steps_equal_algorithm_1_written_out():
+    """Gulrajani et al.'s Algorithm 1 by hand (n_critic critic updates on their own real chunk and latents, α ~ U[0, 1]
+    per example, λ·(‖∇f(x̂)‖ − 1)², then one generator update on −mean f(G(z))), same weights, data, latents and
+    α, Adam(1e-3, 0.5, 0.9): two train steps of the model end at the same weights."""
+    keras.utils.set_random_seed(2)
+    n_critic, batch, lam = 2, 4, 10.0
+    model = toy_gan(loss="wasserstein", regularizers={"gradient_penalty": lam}, n_critic=n_critic,
+                    critic_batches="split")
+    g, d = keras.models.clone_model(model.generator), keras.models.clone_model(model.discriminator)
+    g.set_weights(model.generator.get_weights())
+    d.set_weights(model.discriminator.get_weights())
+    g_start, d_start = g.get_weights(), d.get_weights()
+    adam = lambda: keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.9)  # noqa: E731
+    model.compile(adam(), adam())
+    d_opt, g_opt = adam(), adam()
+    images = rng.normal(size=(2 * n_critic * batch, 2)).astype("float32")
+    z = rng.normal(size=(2 * n_critic * batch, LATENT)).astype("float32")
+    data = tf.data.Dataset.from_tensor_slices({"image": images, "z": z}).batch(n_critic * batch)
+    model.fit(data, epochs=1, verbose=0)
+    for step in range(2):
+        for i in range(n_critic):
+            rows = slice((step * n_critic + i) * batch, (step * n_critic + i + 1) * batch)
+            real, fake = tf.constant(images[rows]), g(z[rows])
+            alpha = tf.random.stateless_uniform([batch, 1], seed=[model.seed + gan_model._GP_ALPHA,
+                                                                   step * n_critic + i])
+            x_hat = real + alpha * (fake - real)
+            with tf.GradientTape() as tape:
+                with tf.GradientTape() as inner:
+                    inner.watch(x_hat)
+                    f_hat = d(x_hat)
+                norms = tf.sqrt(tf.reduce_sum(tf.square(inner.gradient(f_hat, x_hat)), axis=1) + 1e-12)
+                loss = (tf.reduce_mean(d(fake)) - tf.reduce_mean(d(real)) + lam * tf.reduce_mean((norms - 1.0) ** 2))
+            d_opt.apply_gradients(zip(tape.gradient(loss, d.trainable_variables), d.trainable_variables))
+        with tf.GradientTape() as tape:
+            loss = -tf.reduce_mean(d(g(z[rows])))
+        g_opt.apply_gradients(zip(tape.gradient(loss, g.trainable_variables), g.trainable_variables))
+    for mine, theirs in ((model.discriminator, d), (model.generator, g)):
+        for a, b in zip(mine.get_weights(), theirs.get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    for net, start in ((model.discriminator, d_start), (model.generator, g_start)):
+        # both nets moved (kernels: D's output bias has zero gradient under the Wasserstein loss and the GP)
+        assert all(np.abs(a - b).max() > 1e-4 for a, b in zip(net.get_weights(), start) if a.ndim == 2)
 
 
 def test_weight_clipping_holds_after_a_step():

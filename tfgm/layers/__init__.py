@@ -5,5 +5,6 @@ from tfgm.layers._fortified_base import FortifiedLayer
 from tfgm.layers.fortified_conv2d import FortifiedConv2D
 from tfgm.layers.fortified_dense import FortifiedDense
 from tfgm.layers.replica_dropout import ReplicaDropout
+from tfgm.layers.spectral_norm import SpectralNorm
 
-__all__ = ["FortifiedLayer", "FortifiedDense", "FortifiedConv2D", "ReplicaDropout"]
+__all__ = ["FortifiedLayer", "FortifiedDense", "FortifiedConv2D", "ReplicaDropout", "SpectralNorm"]

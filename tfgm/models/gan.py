@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 
 from tfgm._precision import loss_scale_optimizer
+from tfgm.layers.spectral_norm import power_iterate
 from tfgm.losses import gan as gan_losses
 from tfgm.losses import regularizers as regs
 from tfgm.models._base import SubmodelConfigMixin
@@ -96,6 +97,8 @@ class GAN(SubmodelConfigMixin, keras.Model):
         (γ₀·0.01^(t/T)) anneal over it when their "anneal" is on.
     Batches are dicts with "image" [B, ...] and optionally "z" [B, D] (latents to use instead of drawn ones,
     split like the images; the generator step uses the last chunk — for exact replays and tests).
+    Spectral normalization (`tfgm.layers.SpectralNorm` layers in either net): their power iteration runs once
+    per optimizer step of their net — before each critic step for D's, before the generator step for G's.
     Logged: d_loss and g_loss (adversarial terms, per example), each penalty unweighted, and the current
     instance-noise σ / Roth γ. Losses are divided by the global batch, so gradients are right under
     tf.distribute.
@@ -300,6 +303,7 @@ class GAN(SubmodelConfigMixin, keras.Model):
         for i, (real, z_i) in enumerate(zip(reals, z_chunks)):
             critic_step = step * self.n_critic + i
             z = self._latents(z_i, tf.shape(real)[0], _Z_CRITIC, critic_step)
+            power_iterate(self.discriminator)
             with tf.GradientTape() as tape:
                 terms = self.critic_terms(real, z, sigma, gamma, critic_step)
                 scaled = self.d_optimizer.scale_loss(terms.pop("loss"))
@@ -311,6 +315,7 @@ class GAN(SubmodelConfigMixin, keras.Model):
                 self._trackers[name].update_state(value)
         z = self._latents(z_chunks[-1], tf.shape(reals[-1])[0], _Z_GEN, step)
         g_vars = self.generator.trainable_variables
+        power_iterate(self.generator)
         with tf.GradientTape() as tape:
             terms, logits = self.generator_terms(z, sigma, step)
             scaled = self.g_optimizer.scale_loss(terms.pop("loss"))

@@ -3,11 +3,14 @@
 All builders return built Functional models. Images are float32 [B, H, W, C] in [0, 1] on both sides: the
 generator ends in tanh rescaled to [0, 1], the discriminator rescales its input to [-1, 1] first.
 Discriminators output one raw logit per example, [B, 1]. `spectral_norm=True` wraps every conv/dense
-kernel of a discriminator in `keras.layers.SpectralNormalization` (one power iteration per training call).
+layer of a discriminator in `tfgm.layers.SpectralNorm` (Miyato et al.: W/σ in the forward pass; its power
+iteration runs once per optimizer step, which `tfgm.models.GAN` drives).
 """
 
 import keras
 from keras import layers
+
+from tfgm.layers.spectral_norm import SpectralNorm
 
 LEAK = 0.2
 # Samples are drawn in inference mode: with Keras' default momentum (0.99) the moving statistics trail the
@@ -35,7 +38,7 @@ def _doublings(image_shape):
 
 
 def _sn(layer, spectral_norm):
-    return layers.SpectralNormalization(layer, name=f"{layer.name}_sn") if spectral_norm else layer
+    return SpectralNorm(layer, name=f"{layer.name}_sn") if spectral_norm else layer
 
 
 def generator(latent_dim=100, image_shape=(32, 32, 3), width=64, batch_norm=True, name="generator"):
