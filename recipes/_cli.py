@@ -48,7 +48,8 @@ def build_parser(config_cls, description, epilog=""):
     if quick is not None and quick():
         settings = " ".join(f"{_flag(k)} {' '.join(map(str, v)) if isinstance(v, tuple) else v}"
                             for k, v in quick().items())
-        epilog = "\n\n".join(filter(None, [epilog, textwrap.fill(f"--quick sets (unless given explicitly): {settings}", 100, break_on_hyphens=False)]))
+        line = textwrap.fill(f"--quick sets (unless given explicitly): {settings}", 100, break_on_hyphens=False)
+        epilog = "\n\n".join(filter(None, [epilog, line]))
     parser = argparse.ArgumentParser(description=description, epilog=epilog,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     hints = typing.get_type_hints(config_cls)

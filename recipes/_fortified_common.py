@@ -579,7 +579,8 @@ def run_image_recipe(config_cls, spec, description, argv=None):
     models = {}
     try:
         for name, build in ((BASELINE, build_baseline), (FORTIFIED, build_fortified)):
-            models[name] = train_stage(run, strat, name, build, {"x": train, "validation_data": validation, "epochs": epochs})
+            fit = {"x": train, "validation_data": validation, "epochs": epochs}
+            models[name] = train_stage(run, strat, name, build, fit)
     except TrainingDiverged as exc:
         print(f"\nstopped: {exc}", file=sys.stderr)
         return 1

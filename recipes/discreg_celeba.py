@@ -38,7 +38,8 @@ class Config(CommonConfig):
     min_log_sigma: float = dataclasses.field(default=-5.0, metadata={"help": "floor of every learned log σ"})
     max_log_var: float = dataclasses.field(default=8.0, metadata={
         "help": "ceiling of the encoder's log σ² (unchanged below it − 4, an exponential knee above; inf: "
-                "none). Not in the paper: it stops the first Adam steps' |z| ≈ 3000 that overflowed float16 decoders"})
+                "none). Not in the paper: it stops the first Adam steps' |z| ≈ 3000 that overflowed float16 "
+                "decoders"})
     learning_rate: float = dataclasses.field(default=0.002, metadata={"help": "Adam learning rate of the VAEs"})
     sigma_lr_multiplier: float = dataclasses.field(default=1.0, metadata={
         "help": "step-size multiplier of every learned log σ (pixels, classifier layers; stored as log σ / m). "
@@ -61,7 +62,8 @@ class Config(CommonConfig):
     layer_weight: float = dataclasses.field(default=1.0, metadata={"help": "weight of every discreg term"})
     discreg_to_encoder: bool = dataclasses.field(default=True, metadata={
         "help": "let the discreg gradient reach the encoder (--no-discreg-to-encoder: decoder only)"})
-    train_examples: int = dataclasses.field(default=0, metadata={"help": "use only this many training examples (0: all)"})
+    train_examples: int = dataclasses.field(default=0, metadata={
+        "help": "use only this many training examples (0: all)"})
     eval_examples: int = dataclasses.field(default=0, metadata={"help": "test examples for evaluation (0: all)"})
     iw_examples: int = dataclasses.field(default=1000, metadata={"help": "test examples for the IW-NLL estimate"})
     iw_samples: int = dataclasses.field(default=100, metadata={"help": "importance samples K per example"})

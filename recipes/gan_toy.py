@@ -211,7 +211,8 @@ def _train_variant(cfg, run, strat, name, setting, seed):
         model = train_stage(run, strat, stage, lambda: _build(cfg, setting), fit, [curves])
     except TrainingDiverged as exc:
         print(f"\n[{stage}] stopped: {exc}", file=sys.stderr)
-        return {"diverged": str(exc), "seed": seed, "init": init, "modes_covered": 0, "high_quality_share": 0.0}, None, None
+        diverged = {"diverged": str(exc), "seed": seed, "init": init, "modes_covered": 0, "high_quality_share": 0.0}
+        return diverged, None, None
     samples = np.asarray(model.sample(cfg.eval_samples, seed=seed))
     result = {**mode_coverage(samples, cfg.std, cfg.mode_min_fraction), "seed": seed, "init": init,
               "settings": {k: v for k, v in setting.items() if k != "make_optimizers"}}

@@ -13,7 +13,8 @@ def test_public_api():
     assert issubclass(DataError, ValueError)
     assert available_datasets() == [
         "mnist", "fashion_mnist", "cifar10", "svhn_cropped", "celeb_a",
-        "celeba_local", "npz", "folder", "builtin_faces", "builtin_digits", "builtin_objects", "text8",
+        "celeba_local", "npz", "folder", "builtin_faces", "builtin_faces_plain", "builtin_digits", "builtin_objects",
+        "text8",
     ]  # fmt: skip
 
 

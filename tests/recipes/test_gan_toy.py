@@ -59,7 +59,8 @@ def test_several_seeds_train_one_stage_each_and_report_mean_and_std(tmp_path):
     assert result["over_seeds"]["seeds"] == [3, 4]
     assert modes["values"] == [result["modes_covered"], result["other_seeds"]["4"]["modes_covered"]]
     assert {"dcgan.keras", "dcgan_seed4.keras"} == set(os.listdir(run / "models"))
-    assert {"dcgan_samples.png", "dcgan_seed4_samples.png", "all_variants_samples.png"} <= set(os.listdir(run / "images"))
+    figures = {"dcgan_samples.png", "dcgan_seed4_samples.png", "all_variants_samples.png"}
+    assert figures <= set(os.listdir(run / "images"))
 
 
 def test_unknown_variant_stops_before_a_run_directory(tmp_path, capsys):

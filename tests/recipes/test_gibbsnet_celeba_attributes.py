@@ -76,4 +76,5 @@ def test_runs_on_the_authors_celeba_files(tmp_path):
     assert recipe.main(args) == 0
     metrics = json.load(open(os.path.join(tmp_path, "runs", "gibbsnet_celeba_attributes", "real", "metrics.json")))
     assert metrics["data"] == "celeba_local"
-    assert metrics["gibbsnet"]["latent_probe"]["num_train"] == 2 and metrics["gibbsnet"]["latent_probe"]["num_test"] == 2
+    probe = metrics["gibbsnet"]["latent_probe"]
+    assert probe["num_train"] == 2 and probe["num_test"] == 2

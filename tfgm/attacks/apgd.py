@@ -92,7 +92,8 @@ def apgd(model, x, y=None, eps=0.3, steps=100, loss=None, restarts=1, targets=No
          clip=(0.0, 1.0), seed=None):
     """L∞ Auto-PGD: momentum 0.75, step 2ε halved at the checkpoints (`checkpoints`) where the loss increased in
     at most a fraction rho of the window's steps, or where the step was not halved at the previous checkpoint
-    and the best loss has not improved since; each halving restarts from the best point; a uniform random start in the ε-ball per run.
+    and the best loss has not improved since; each halving restarts from the best point; a uniform random start
+    in the ε-ball per run.
 
     model: any callable images [B, ...] → logits [B, K]. x: float images in `clip` (default [0, 1]). y: int
     labels [B], or None for the model's predictions. eps: float or [B] per-example radii.

@@ -59,8 +59,9 @@ def bernoulli_log_likelihood(x, probs):
 def discretized_logistic_log_likelihood(x, mean, log_scale, bins=256, min_log_scale=-7.0):
     """Discretized logistic over `bins` levels (PixelCNN++ edges): x, mean in [0, 1]; log_scale in [0, 1] units.
 
-    log_scale passes `soft_floor(·, min_log_scale)`. Built from `tfd.QuantizedDistribution` (TFP has no discretized logistic class): the pixel value
-    k = round(x·(bins−1)) gets the logistic mass of [k − ½, k + ½], the first and last bins take the tails.
+    log_scale passes `soft_floor(·, min_log_scale)`. Built from `tfd.QuantizedDistribution` (TFP has no
+    discretized logistic class): the pixel value k = round(x·(bins−1)) gets the logistic mass of
+    [k − ½, k + ½], the first and last bins take the tails.
     Returns [B].
     """
     top = float(bins - 1)

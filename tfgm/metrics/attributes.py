@@ -47,7 +47,8 @@ def _constant_agreement(prediction, dataset, attribute_names=None):
     for batch in dataset:
         truth = np.asarray(batch["attributes"]) > 0.5
         if truth.shape[-1] != prediction.shape[0]:
-            raise ValueError(f"baseline: the dataset has {truth.shape[-1]} attributes, the baseline {prediction.shape[0]}")
+            raise ValueError(f"baseline: the dataset has {truth.shape[-1]} attributes, the baseline "
+                             f"{prediction.shape[0]}")
         correct += (truth == prediction).sum(axis=0)
         count += truth.shape[0]
     if count == 0:
