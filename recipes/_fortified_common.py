@@ -23,6 +23,7 @@ import numpy as np
 
 from recipes._cli import CommonConfig, parse_config
 from recipes._run import export_models, start_run, train_stage
+from tfgm.training.figures import pyplot, save_figure
 
 BASELINE, FORTIFIED = "adversarial_training", "fortified"
 MODEL_LABELS = {BASELINE: "adv. training", FORTIFIED: "fortified"}
@@ -387,25 +388,6 @@ def detection_summary(model, clean, groups, ood):
 
 
 # ---------------------------------------------------------------------------------------------- plots
-
-
-def pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig, path):
-    """Write a matplotlib figure as PNG atomically and close it."""
-    from tfgm.training.atomic import atomic_path
-
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    pyplot().close(fig)
-    return path
 
 
 def plot_sweep(path, sweep, title):

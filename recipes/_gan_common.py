@@ -112,10 +112,9 @@ def loss_curves_callback(path, points_per_epoch=50):
 
 def plot_series(path, series, xlabel, title=""):
     """Line plots of {name: [(x, y), ...]}: d_loss and g_loss together, every other name in its own panel."""
-    import matplotlib
+    from tfgm.training import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from tfgm.training.atomic import atomic_path
 

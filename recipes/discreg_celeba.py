@@ -172,20 +172,31 @@ def _drawn_attributes(cfg, names):
     return DRAWN_ATTRIBUTES if builtin and len(names) == 40 else None
 
 
-def _evaluate(cfg, model, classifier, test, names, drawn):
+def _fd_features(classifier):
+    """The Fréchet distance's feature network: the classifier's 1000-d 'hidden_relu' layer."""
+    from tfgm.nets.discgen import feature_extractor
+
+    return feature_extractor(classifier, ["hidden_relu"], name="fd_features")
+
+
+def _real_features(cfg, features, test):
+    """Features of the first `fd_samples` test images (computed once, shared by both VAEs)."""
+    import numpy as np
+
+    return np.concatenate([features(b["image"])["hidden_relu"].numpy() for b in test.unbatch().take(
+        cfg.fd_samples).batch(cfg.batch_size)])
+
+
+def _evaluate(cfg, model, classifier, test, names, drawn, features, real):
     """The comparison numbers of one VAE, with their protocol."""
     import numpy as np
 
     from tfgm import metrics
-    from tfgm.nets.discgen import feature_extractor
 
     iw_batches = test.unbatch().take(cfg.iw_examples).batch(cfg.batch_size)
     elbo = metrics.elbo(model, test, seed=cfg.seed)
     iw = metrics.importance_weighted_nll(model, iw_batches, num_samples=cfg.iw_samples, seed=cfg.seed)
     agreement = metrics.attribute_agreement(classifier, test, transform=model.reconstruct, attribute_names=names)
-    features = feature_extractor(classifier, ["hidden_relu"], name="fd_features")
-    real = np.concatenate([features(b["image"])["hidden_relu"].numpy() for b in test.unbatch().take(
-        cfg.fd_samples).batch(cfg.batch_size)])
     fake = np.concatenate([features(model.sample(min(cfg.batch_size, cfg.fd_samples - i), seed=cfg.seed + i))
                            ["hidden_relu"].numpy() for i in range(0, cfg.fd_samples, cfg.batch_size)])
     fd = metrics.frechet_distance(*metrics.feature_statistics(real), *metrics.feature_statistics(fake))
@@ -338,7 +349,10 @@ def main(argv=None):
     ceiling = attribute_agreement(classifier, test, attribute_names=names)
     ceiling["drawn"] = subset_mean(ceiling["per_attribute"], drawn) if drawn else None
     baselines = _baselines(cfg, classifier, train, test, names, drawn)
-    results = {name: _evaluate(cfg, model, classifier, test, names, drawn) for name, model in models.items()}
+    features = _fd_features(classifier)
+    real = _real_features(cfg, features, test)
+    results = {name: _evaluate(cfg, model, classifier, test, names, drawn, features, real)
+               for name, model in models.items()}
     _figures(run, fixed, models["vae"], models["discreg_vae"], results, ceiling, baselines, names, cfg.seed)
     run.write_metrics({
         "classifier": {"attribute_accuracy": ceiling["mean"], "attribute_accuracy_drawn": ceiling["drawn"],

@@ -127,7 +127,7 @@ def _measure(cfg, model, x, y):
 
 
 def _plot(path, results, cfg):
-    from recipes._fortified_common import pyplot, save_figure
+    from tfgm.training import pyplot, save_figure
 
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))

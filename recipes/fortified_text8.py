@@ -208,7 +208,7 @@ def free_running_ratios(cfg, model, test_ids):
 def _plot(path, result, cfg):
     import numpy as np
 
-    from recipes._fortified_common import pyplot, save_figure
+    from tfgm.training import pyplot, save_figure
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))

@@ -140,10 +140,9 @@ def _figure(path, panels, cfg):
     """panels: [(title, samples [N, 2])] → one PNG with a scatter per panel."""
     import math
 
-    import matplotlib
+    from tfgm.training import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from tfgm.training.atomic import atomic_path
 

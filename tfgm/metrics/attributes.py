@@ -41,22 +41,16 @@ def attribute_agreement(classifier, dataset, transform=None, attribute_names=Non
 
 
 def _constant_agreement(prediction, dataset, attribute_names=None):
-    """Per-attribute accuracy of one constant prediction (bool [K]) on every example of `dataset`."""
+    """attribute_agreement of a classifier that answers `prediction` (bool [K]) for every image, plus
+    "prediction" (the K values as 0/1)."""
     prediction = np.asarray(prediction, bool)
-    correct, count = np.zeros(prediction.shape, np.int64), 0
-    for batch in dataset:
-        truth = np.asarray(batch["attributes"]) > 0.5
-        if truth.shape[-1] != prediction.shape[0]:
-            raise ValueError(f"baseline: the dataset has {truth.shape[-1]} attributes, the baseline "
-                             f"{prediction.shape[0]}")
-        correct += (truth == prediction).sum(axis=0)
-        count += truth.shape[0]
-    if count == 0:
-        raise ValueError("baseline: the dataset yielded no examples")
-    accuracy = correct / count
-    names = attribute_names or [f"attribute_{k}" for k in range(accuracy.shape[0])]
-    return {"mean": float(np.mean(accuracy)), "per_attribute": {n: float(a) for n, a in zip(names, accuracy)},
-            "num_examples": count, "prediction": [int(p) for p in prediction]}
+    logits = tf.constant(np.where(prediction, 1.0, -1.0)[None], tf.float32)
+
+    def constant(images, training=False):
+        return tf.tile(logits, [tf.shape(images)[0], 1])
+
+    result = attribute_agreement(constant, dataset, attribute_names=attribute_names)
+    return {**result, "prediction": [int(p) for p in prediction]}
 
 
 def majority_baseline(train_attributes, dataset, attribute_names=None):
