@@ -5,6 +5,8 @@ import weakref
 
 import tensorflow as tf
 
+from tfgm.attacks._runs import loss_gradient_logits
+
 _CACHE = weakref.WeakKeyDictionary()
 
 
@@ -25,27 +27,13 @@ def per_example_loss(model, x, y):
     return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
 
 
-def _one_sample(model, x, y):
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        loss = per_example_loss(model, x, y)
-    grad = tape.gradient(loss, x)
-    return loss, tf.zeros_like(x) if grad is None else grad
-
-
 def loss_and_gradient(model, x, y, samples=1):
-    """Per-example loss [B] and its gradient wrt x, each averaged over `samples` model calls (EOT)."""
-    if int(samples) == 1:
-        return _one_sample(model, x, y)
+    """Per-example cross-entropy [B] and its gradient wrt x, each averaged over `samples` model calls (EOT)."""
+    def cross_entropy(logits):
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
 
-    def body(i, loss_sum, grad_sum):
-        loss, grad = _one_sample(model, x, y)
-        return i + 1, loss_sum + loss, grad_sum + grad
-
-    zeros_loss = tf.zeros(tf.shape(y), tf.float32)
-    start = (tf.constant(0), zeros_loss, tf.zeros_like(x))
-    _, loss_sum, grad_sum = tf.while_loop(lambda i, *_: i < samples, body, start, maximum_iterations=int(samples))
-    return loss_sum / float(samples), grad_sum / float(samples)
+    loss, grad, _ = loss_gradient_logits(model, x, cross_entropy, samples)
+    return loss, grad
 
 
 def as_seed(seed):
