@@ -21,12 +21,6 @@ def labels_for(model, x, y):
     return tf.reshape(tf.cast(y, tf.int32), [-1])
 
 
-def per_example_loss(model, x, y):
-    """Cross-entropy of the model's logits [B, K] against int labels y [B]: [B], float32."""
-    logits = tf.cast(model(x), tf.float32)
-    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
-
-
 def loss_and_gradient(model, x, y, samples=1):
     """Per-example cross-entropy [B] and its gradient wrt x, each averaged over `samples` model calls (EOT)."""
     def cross_entropy(logits):
