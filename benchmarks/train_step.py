@@ -125,7 +125,8 @@ def gibbsnet_celeba_joint(batch_size):
 
 
 def _gan(variant_name, batch_size):
-    from tfgm.models import GAN, get_variant
+    from recipes.gan_presets import get_variant
+    from tfgm.models import GAN
     from tfgm.nets import dcgan
 
     variant = get_variant(variant_name)

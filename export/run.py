@@ -9,6 +9,8 @@ import traceback
 
 import keras
 
+from tfgm.layers.walk import sublayers
+
 from .onnx_export import OPSET, export_onnx
 from .report import tool_versions, write_report
 from .savedmodel import write_savedmodel
@@ -37,12 +39,7 @@ def load_models(run_dir: str, names=None) -> dict:
 
 def _dtypes(model) -> dict:
     """Compute and variable dtypes of the model, with a note if training was not float32."""
-    def layers(layer):
-        yield layer
-        for sub in getattr(layer, "layers", []):
-            yield from layers(sub)
-
-    compute = sorted({layer.dtype_policy.compute_dtype for layer in layers(model) if hasattr(layer, "dtype_policy")})
+    compute = sorted({layer.dtype_policy.compute_dtype for layer in sublayers(model) if hasattr(layer, "dtype_policy")})
     variables = sorted({str(v.dtype) for v in model.variables})
     note = None
     if {d for d in compute + variables if "float" in d} - {"float32"}:

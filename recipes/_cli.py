@@ -37,6 +37,10 @@ class CommonConfig:
     verbose: bool = dataclasses.field(default=False, metadata={"help": "show TensorFlow's log output"})
     export: bool = dataclasses.field(default=True, metadata={"help": "export SavedModel + ONNX at the end"})
 
+    def stage_epochs(self, stage_default):
+        """A training stage's epochs: --epochs when given, else the stage's own default."""
+        return self.epochs or stage_default
+
 
 def _flag(name):
     return "--" + name.replace("_", "-")

@@ -2,28 +2,30 @@
 training stages (with --sync-bn applied) and its export."""
 
 
-def start_run(cfg, recipe, strategy):
+def start_run(cfg, recipe, strategy, lock=None):
     """Set `--precision` (before any model is built) and return the run directory: the real one on the chief,
-    a temporary self-removing one on other workers of a multi-worker run. Writes config.json and
+    a temporary self-removing one on other workers of a multi-worker run. `lock(run)`, when given, runs before
+    anything is written (the skeleton takes the run folder's lock there). Writes config.json and
     environment.json into it and prints where it is."""
     from tfgm.training import chief_run_dir, set_precision
 
     set_precision(cfg.precision)
     run = chief_run_dir(strategy, cfg.out, recipe, cfg.name or None, resume=cfg.resume)
-    run.sync_bn = cfg.sync_bn  # read by train_stage
+    if lock is not None:
+        lock(run)
     run.write_config(cfg)
     run.write_environment(cfg.seed, strategy)
     print(f"run directory: {run.path}")
     return run
 
 
-def train_stage(run, strategy, name, build, fit_kwargs, callbacks=(), sync_bn=None):
+def train_stage(run, strategy, name, build, fit_kwargs, callbacks=(), sync_bn=False):
     """Train the model `build()` makes (inside the strategy scope) with `model.fit(**fit_kwargs)`, resumable
     from `checkpoints/<name>/`, with a NaN guard and TensorBoard logs; saves `models/<name>.keras`. A stage
     that finished earlier (its .keras file exists) is loaded instead of trained. Returns the model.
 
-    `sync_bn` (default: the run's `--sync-bn`, recorded on `run` by `start_run`): set `synchronized=True` on
-    every BatchNormalization layer of the built model (`tfgm.training.synchronize_batch_norm`)."""
+    `sync_bn` (a recipe's `--sync-bn`): set `synchronized=True` on every BatchNormalization layer of the built
+    model (`tfgm.training.synchronize_batch_norm`)."""
     import os
     import sys
 
@@ -38,7 +40,7 @@ def train_stage(run, strategy, name, build, fit_kwargs, callbacks=(), sync_bn=No
             return keras.saving.load_model(path)
     with strategy.scope():
         model = build()
-    if run.sync_bn if sync_bn is None else sync_bn:
+    if sync_bn:
         count = synchronize_batch_norm(model)
         replicas = strategy.num_replicas_in_sync
         print(f"[{name}] synchronized batch norm: {count} BatchNormalization layer{'s' * (count != 1)}, "

@@ -12,7 +12,8 @@ detection, gradient-masking checks, ε-sweep, metrics.json with the thesis numbe
 import dataclasses
 import sys
 
-from recipes._fortified_common import DatasetSpec, FortifiedConfig, run_image_recipe
+from recipes._fortified_common import FortifiedImages
+from recipes._fortified_config import DatasetSpec, FortifiedConfig
 
 SPEC = DatasetSpec(
     recipe="fortified_cifar10", net="resnet32", input_shape=(32, 32, 3),
@@ -44,8 +45,7 @@ class Config(FortifiedConfig):
                 "sweep_examples": 100, "sweep_eps": (0.0, 0.03, 0.1, 0.3, 1.0)}
 
 
-def main(argv=None):
-    return run_image_recipe(Config, SPEC, __doc__, argv)
+main = FortifiedImages(config=Config, spec=SPEC, description=__doc__).main
 
 
 if __name__ == "__main__":

@@ -15,10 +15,9 @@ AUROC vs capacity, one line per placement and score) and metrics.json.
 import dataclasses
 import os
 import sys
-import time
 
-from recipes._cli import CommonConfig, parse_config
-from recipes._run import export_models, start_run, train_stage
+from recipes._cli import CommonConfig
+from recipes._experiment import Experiment
 
 RECIPE = "fortified_detection"
 PLACEMENTS = ("input", "hidden")
@@ -62,32 +61,10 @@ class Config(CommonConfig):
                 "validation_examples": 300, "eval_examples": 500, "train_epochs": 2}
 
 
-def _spec():
-    from recipes._fortified_common import DatasetSpec
-
-    return DatasetSpec(recipe=RECIPE, net="mlp", input_shape=(28, 28, 1), thesis_eps={}, thesis={})
-
-
-def _check(cfg):
-    from recipes._fortified_common import SCORE_CHOICES
-
-    if cfg.rec_reduction not in ("mean", "sum"):
-        return f"--rec-reduction must be mean or sum, got {cfg.rec_reduction!r}"
-    if cfg.score not in SCORE_CHOICES:
-        return f"--score must be one of {' | '.join(SCORE_CHOICES)}, got {cfg.score!r}"
-    if cfg.attack not in ("fgsm", "pgd"):
-        return f"--attack must be fgsm or pgd, got {cfg.attack!r}"
-    if set(cfg.placements) - set(PLACEMENTS) or not cfg.placements:
-        return f"--placements takes input and/or hidden, got {' '.join(cfg.placements)}"
-    if not cfg.capacities or min(cfg.capacities) < 1 or not cfg.mlp_hidden:
-        return "--capacities and --mlp-hidden need positive integers"
-    return None
-
-
 def _builder(cfg, placement, capacity, num_classes):
     import keras
 
-    from recipes._fortified_common import train_attack
+    from recipes._fortified_attacks import train_attack
     from tfgm.models import fortify
     from tfgm.nets import fortified_nets
 
@@ -156,70 +133,71 @@ def _plot(path, results, cfg):
     return save_figure(fig, path)
 
 
-def main(argv=None):
-    cfg = parse_config(Config, __doc__, argv)
-    problem = _check(cfg)
-    if problem:
-        print(f"\nflags: {problem}", file=sys.stderr)
-        return 2
-    from tfgm.training import quiet_tensorflow
+class FortifiedDetection(Experiment):
+    recipe, config = RECIPE, Config
 
-    quiet_tensorflow(cfg.verbose)
-    from recipes._data import batched
-    from recipes._fortified_common import dict_dataset, load_image_data, train_attack
-    from tfgm.data import DataError
-    from tfgm.training import TrainingDiverged, set_seed, strategy
+    def check(self, cfg):
+        from recipes._fortified_config import check_objective
 
-    started = time.time()
-    set_seed(cfg.seed, cfg.deterministic)
-    strat = strategy(cfg.strategy)
-    try:
-        data, num_classes = load_image_data(cfg, _spec())
-    except DataError as exc:
-        print(f"\ndata: {exc}", file=sys.stderr)
-        return 2
-    run = start_run(cfg, RECIPE, strat)
-    train = batched(data["train"], cfg.batch_size, shuffle_seed=cfg.seed, drop_remainder=True)
-    validation = dict_dataset(*data["validation"], cfg.batch_size)
-    x_test, y_test = data["test"]
-    results, models = {}, {}
-    try:
-        for placement in cfg.placements:
-            for capacity in cfg.capacities:
-                name = f"{placement}_{capacity}"
-                model = train_stage(run, strat, name, _builder(cfg, placement, capacity, num_classes),
-                                    {"x": train, "validation_data": validation,
-                                     "epochs": cfg.epochs or cfg.train_epochs})
-                models[name] = model
-                results.setdefault(placement, {})[str(capacity)] = _measure(cfg, model, x_test, y_test)
-    except TrainingDiverged as exc:
-        print(f"\nstopped: {exc}", file=sys.stderr)
-        return 1
-    image = _plot(os.path.join(run.images_dir, "detection_ratio.png"), results, cfg)
-    run.write_metrics({
-        "data": cfg.data, "results": results,
-        "protocol": {"attack": train_attack(cfg, cfg.eps), "test_examples": len(x_test),
-                     "mlp_hidden": list(cfg.mlp_hidden), "input_space": "DAE on the flattened pixels (784-d)",
-                     "hidden_space": f"DAE on dense{len(cfg.mlp_hidden)} (the release's slot, before the logits)",
-                     "score": "error_ratio and auroc_raw: per-example Σ‖D(E(h)) − h‖²; auroc: the "
-                              f"'{cfg.score}' "
-                              "score (tfgm.metrics.off_manifold); noise-free; adversarial inputs crafted white-box "
-                              "on each model with its training attack", "epochs": cfg.epochs or cfg.train_epochs,
-                     "reconstruction_loss": {"reduction": cfg.rec_reduction, "lambda_rec": cfg.lambda_rec,
-                                             "lambda_adv": cfg.lambda_adv}},
-        "thesis_reference": {"figure": "fig. 2.4", "note": "the thesis plots this ratio for a DAE in input space vs "
-                             "hidden space over capacities; METHODS.md gives no numbers, compare the shape"},
-        "images": [os.path.relpath(image, run.path)],
-    })
-    status = export_models(run, models) if cfg.export and run.is_chief else 0
-    header = "".join(f"{p + ' ratio':>14s} {p + ' AUROC raw':>17s} {p + ' AUROC ' + cfg.score:>20s}" for p in results)
-    print(f"\n{'DAE units':>9s} " + header)
-    for capacity in cfg.capacities:
-        print(f"{capacity:9d} " + "".join(f"{results[p][str(capacity)]['error_ratio']:14.3f} "
-                                          f"{results[p][str(capacity)]['auroc_raw']:17.3f} "
-                                          f"{results[p][str(capacity)]['auroc']:20.3f}" for p in results))
-    print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")
-    return status
+        check_objective(cfg)
+        if set(cfg.placements) - set(PLACEMENTS) or not cfg.placements:
+            raise ValueError(f"flags: --placements takes input and/or hidden, got {' '.join(cfg.placements)}")
+        if not cfg.capacities or min(cfg.capacities) < 1 or not cfg.mlp_hidden:
+            raise ValueError("flags: --capacities and --mlp-hidden need positive integers")
+
+    def load(self, cfg):
+        from recipes._fortified_data import load_image_data
+
+        return load_image_data(cfg, RECIPE, (28, 28, 1))
+
+    def train(self, data):
+        from recipes._fortified_data import fit_data
+
+        cfg = self.cfg
+        train, validation = fit_data(cfg, data)
+        fit = {"x": train, "validation_data": validation, "epochs": cfg.stage_epochs(cfg.train_epochs)}
+        return {f"{placement}_{capacity}": self.stage(f"{placement}_{capacity}",
+                                                      _builder(cfg, placement, capacity, data["num_classes"]), fit)
+                for placement in cfg.placements for capacity in cfg.capacities}
+
+    def evaluate(self, models, data):
+        from recipes._fortified_attacks import train_attack
+
+        cfg, (x_test, y_test) = self.cfg, data["test"]
+        results = {}
+        for name, model in models.items():
+            placement, capacity = name.split("_")
+            results.setdefault(placement, {})[capacity] = _measure(cfg, model, x_test, y_test)
+        image = _plot(os.path.join(self.run.images_dir, "detection_ratio.png"), results, cfg)
+        return {
+            "data": cfg.data, "results": results,
+            "protocol": {"attack": train_attack(cfg, cfg.eps), "test_examples": len(x_test),
+                         "mlp_hidden": list(cfg.mlp_hidden), "input_space": "DAE on the flattened pixels (784-d)",
+                         "hidden_space": f"DAE on dense{len(cfg.mlp_hidden)} (the release's slot, before the logits)",
+                         "score": "error_ratio and auroc_raw: per-example Σ‖D(E(h)) − h‖²; auroc: the "
+                                  f"'{cfg.score}' score (tfgm.metrics.off_manifold); noise-free; adversarial inputs "
+                                  "crafted white-box on each model with its training attack",
+                         "epochs": cfg.stage_epochs(cfg.train_epochs),
+                         "reconstruction_loss": {"reduction": cfg.rec_reduction, "lambda_rec": cfg.lambda_rec,
+                                                 "lambda_adv": cfg.lambda_adv}},
+            "thesis_reference": {"figure": "fig. 2.4", "note": "the thesis plots this ratio for a DAE in input space "
+                                 "vs hidden space over capacities; METHODS.md gives no numbers, compare the shape"},
+            "images": [os.path.relpath(image, self.run.path)],
+        }
+
+    def summary(self, models, metrics):
+        results = metrics["results"]
+        header = "".join(f"{p + ' ratio':>14s} {p + ' AUROC raw':>17s} {p + ' AUROC ' + self.cfg.score:>20s}"
+                         for p in results)
+        lines = [f"{'DAE units':>9s} " + header]
+        for capacity in self.cfg.capacities:
+            lines.append(f"{capacity:9d} " + "".join(f"{results[p][str(capacity)]['error_ratio']:14.3f} "
+                                                     f"{results[p][str(capacity)]['auroc_raw']:17.3f} "
+                                                     f"{results[p][str(capacity)]['auroc']:20.3f}" for p in results))
+        return "\n".join(lines)
+
+
+main = FortifiedDetection(description=__doc__).main
 
 
 if __name__ == "__main__":

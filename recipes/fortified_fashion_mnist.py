@@ -13,7 +13,8 @@ metrics.json with the thesis numbers alongside, exports.
 import dataclasses
 import sys
 
-from recipes._fortified_common import DatasetSpec, FortifiedConfig, run_image_recipe
+from recipes._fortified_common import FortifiedImages
+from recipes._fortified_config import DatasetSpec, FortifiedConfig
 
 SPEC = DatasetSpec(
     recipe="fortified_fashion_mnist", net="mnist_cnn", input_shape=(28, 28, 1),
@@ -36,8 +37,7 @@ class Config(FortifiedConfig):
         return {**FortifiedConfig.quick_overrides(), "data": "builtin_digits"}
 
 
-def main(argv=None):
-    return run_image_recipe(Config, SPEC, __doc__, argv)
+main = FortifiedImages(config=Config, spec=SPEC, description=__doc__).main
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ substitute) accuracy, detection (AUROC, error ratio, histogram, ROC), the gradie
 import dataclasses
 import sys
 
-from recipes._fortified_common import DatasetSpec, FortifiedConfig, run_image_recipe
+from recipes._fortified_common import FortifiedImages
+from recipes._fortified_config import DatasetSpec, FortifiedConfig
 
 SPEC = DatasetSpec(
     recipe="fortified_mnist", net="mnist_cnn", input_shape=(28, 28, 1),
@@ -39,8 +40,7 @@ class Config(FortifiedConfig):
         return {**FortifiedConfig.quick_overrides(), "data": "builtin_digits"}
 
 
-def main(argv=None):
-    return run_image_recipe(Config, SPEC, __doc__, argv)
+main = FortifiedImages(config=Config, spec=SPEC, description=__doc__).main
 
 
 if __name__ == "__main__":

@@ -12,22 +12,21 @@ and the off-manifold threshold calibrated on validation windows) and the model.
     python -m recipes.fortified_text8 --quick                      # built-in corpus, small LSTM, minutes on a CPU
     python -m recipes.fortified_text8 --data npz --data-path ids.npz
 
---quick without --text8 uses a corpus generated in code (tfgm.data.text8.builtin_corpus: sentences of a
-36-word vocabulary from four templates), not text8: its numbers only prove the path.
+--quick without --text8 uses a corpus generated in code (tfgm.data.builtin_text: sentences of a 36-word
+vocabulary from four templates), not text8: its numbers only prove the path.
 """
 
 import dataclasses
 import math
 import os
 import sys
-import time
 
-from recipes._cli import CommonConfig, parse_config
-from recipes._run import export_models, start_run, train_stage
+from recipes._cli import CommonConfig
+from recipes._experiment import Experiment
+from recipes._fortified_text8_data import DATASETS, check_splits, data_name, lm_dataset, read_splits
 
 RECIPE = "fortified_text8"
 THESIS_RATIOS = {50: 1.03, 180: 1.12, 300: 1.34}
-DATASETS = "text8 (--text8 PATH) | builtin_text (generated in code) | npz (--data-path: 1-D token ids 0..26)"
 
 
 @dataclasses.dataclass
@@ -66,59 +65,6 @@ class Config(CommonConfig):
                 "ratio_sequences": 200}
 
 
-def _data_name(cfg):
-    """--text8 PATH implies --data text8."""
-    return "text8" if cfg.text8 else cfg.data
-
-
-def read_splits(cfg):
-    """{"train", "validation", "test": uint8 ids}; DataError with the fix when the text is missing."""
-    from tfgm.data import DataError, text8
-
-    name = _data_name(cfg)
-    if name == "text8":
-        if not cfg.text8:
-            raise DataError("text8 is not in TFDS: download mattmahoney.net/dc/text8.zip once and pass "
-                            "--text8 PATH, or run --quick for the built-in corpus (tfgm.data.text8.builtin_corpus)")
-        return {s: text8.read_split(cfg.text8, s) for s in ("train", "validation", "test")}
-    if name == "npz":
-        return {s: text8.read_npz(cfg.data_path or None, s) for s in ("train", "validation", "test")}
-    if name == "builtin_text":
-        ids = text8.builtin_corpus(cfg.builtin_chars, seed=cfg.seed)
-        return {s: ids[slice(*text8.split_bounds(len(ids), s))] for s in ("train", "validation", "test")}
-    raise DataError(f"unknown --data {name!r} for {RECIPE}; use {DATASETS}")
-
-
-def _check(cfg, splits):
-    from tfgm.data import DataError
-
-    need = cfg.context + max(cfg.ratio_steps) + 1
-    if len(splits["test"]) < need:
-        raise DataError(f"the test split has {len(splits['test'])} characters; --context + the largest "
-                        f"--ratio-steps need {need}")
-    if len(splits["train"]) < cfg.sequence_length + 1 or len(splits["validation"]) < cfg.sequence_length + 1:
-        raise DataError(f"train/validation splits are shorter than one window of {cfg.sequence_length + 1}")
-
-
-def lm_dataset(ids, sequence_length, batch_size, seed=None, limit=0):
-    """{"tokens": x[:, :-1], "label": x[:, 1:]} batches of windows of T + 1 characters (stride T);
-    shuffled and repeated when `seed` is given."""
-    import numpy as np
-    import tensorflow as tf
-
-    count = (len(ids) - 1) // sequence_length
-    if limit:
-        count = min(count, limit)
-    starts = np.arange(count) * sequence_length
-    windows = np.stack([ids[s:s + sequence_length + 1] for s in starts]).astype(np.uint8)
-    ds = tf.data.Dataset.from_tensor_slices(windows)
-    if seed is not None:
-        ds = ds.shuffle(min(count, 100_000), seed=seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.batch(batch_size, drop_remainder=seed is not None)
-    return ds.map(lambda w: {"tokens": tf.cast(w[:, :-1], tf.int32), "label": tf.cast(w[:, 1:], tf.int32)}
-                  ).prefetch(tf.data.AUTOTUNE)
-
-
 def build_model(cfg):
     """The fortified character LM (DAE on the LSTM state of every step), compiled; no training attack."""
     import keras
@@ -137,72 +83,31 @@ def build_model(cfg):
 
 
 def make_stepper(model, context, temperature=1.0):
-    """A compiled fn(tokens int32 [M, L], free_running bool, seed int32 [2]) → (errors [M, L], inputs [M, L])
-    running the LM one character at a time, noise-free.
-
-    The first `context` inputs are the true characters; after that the next input is the true character
-    (teacher forcing) or a sample from the model's softmax (free running). errors[:, t] is
-    ‖D(E(h_t)) − h_t‖² of the hidden state after reading inputs[:, t].
-    """
-    import tensorflow as tf
+    """`tfgm.metrics.recurrent_stepper` of the fortified LM: fn(tokens int32 [M, L], free_running, seed) →
+    (errors [M, L], inputs [M, L]), one character at a time, noise-free."""
+    from tfgm.metrics import recurrent_stepper
 
     net = model.network
-    embedding, lstm, logits_layer = (net.get_layer(n) for n in ("embedding", "lstm", "logits"))
-    dae = net.get_layer(model.fortified_names[0])
-
-    @tf.function(reduce_retracing=True)
-    def run(tokens, free_running, seed):
-        batch, length = tf.shape(tokens)[0], tf.shape(tokens)[1]
-        zeros = tf.zeros([batch, lstm.cell.units], lstm.cell.compute_dtype)  # float16 under mixed precision
-
-        def body(t, token, h, c, errors, inputs):
-            out, (h, c) = lstm.cell(embedding(token), [h, c])
-            recon = dae(out)
-            errors = errors.write(t, dae.reconstruction_error(out, recon))  # [M], float32
-            inputs = inputs.write(t, token)
-            logits = tf.cast(logits_layer(recon), tf.float32) / temperature
-            sampled = tf.cast(tf.random.stateless_categorical(
-                logits, 1, tf.random.experimental.stateless_fold_in(seed, t))[:, 0], tf.int32)
-            true_next = tf.gather(tokens, tf.minimum(t + 1, length - 1), axis=1)
-            use_sample = tf.logical_and(free_running, t + 1 >= context)
-            return t + 1, tf.where(use_sample, sampled, true_next), h, c, errors, inputs
-
-        arrays = [tf.TensorArray(tf.float32, size=length), tf.TensorArray(tf.int32, size=length)]
-        _, _, _, _, errors, inputs = tf.while_loop(
-            lambda t, *_: t < length, body, (tf.constant(0), tokens[:, 0], zeros, zeros, *arrays))
-        return tf.transpose(errors.stack()), tf.transpose(inputs.stack())
-
-    def step(tokens, free_running, seed=0):
-        errors, inputs = run(tf.constant(tokens, tf.int32), tf.constant(bool(free_running)),
-                             tf.constant([int(seed), 0], tf.int32))
-        return errors.numpy(), inputs.numpy()
-
-    return step
+    return recurrent_stepper(net.get_layer("embedding"), net.get_layer("lstm").cell,
+                             net.get_layer(model.fortified_names[0]), net.get_layer("logits"), context, temperature)
 
 
 def free_running_ratios(cfg, model, test_ids):
-    """Mean error per sampled step (free running and teacher forcing) and their ratio at --ratio-steps."""
+    """Mean error per sampled step (free running and teacher forcing) and their ratio at --ratio-steps, from
+    --ratio-sequences contexts drawn from the test text."""
     import numpy as np
 
+    from tfgm.metrics import free_running_drift
+
     length = cfg.context + max(cfg.ratio_steps)
-    rng = np.random.default_rng(cfg.seed)
-    starts = rng.integers(0, len(test_ids) - length, cfg.ratio_sequences)
+    starts = np.random.default_rng(cfg.seed).integers(0, len(test_ids) - length, cfg.ratio_sequences)
     tokens = np.stack([test_ids[s:s + length] for s in starts]).astype(np.int32)
-    step = make_stepper(model, cfg.context, cfg.temperature)
-    free, teacher, samples = [], [], None
-    for i in range(0, len(tokens), cfg.batch_size):
-        chunk = tokens[i:i + cfg.batch_size]
-        teacher.append(step(chunk, False)[0])
-        errors, inputs = step(chunk, True, seed=cfg.seed + i)
-        free.append(errors)
-        samples = inputs[:3] if samples is None else samples
-    # sampled step k (1-based) is read at position context - 1 + k
-    free = np.concatenate(free)[:, cfg.context:].mean(0)
-    teacher = np.concatenate(teacher)[:, cfg.context:].mean(0)
-    ratio = free / teacher
+    drift = free_running_drift(make_stepper(model, cfg.context, cfg.temperature), tokens, cfg.context,
+                               cfg.batch_size, seed=cfg.seed)
+    ratio = drift["ratio_per_step"]
     return {"ratio": {str(k): float(ratio[k - 1]) for k in cfg.ratio_steps},
-            "free_running_error": free.tolist(), "teacher_forcing_error": teacher.tolist(),
-            "ratio_per_step": ratio.tolist(), "samples": samples, "num_sequences": len(tokens)}
+            **{k: drift[k].tolist() for k in ("free_running_error", "teacher_forcing_error", "ratio_per_step")},
+            "samples": drift["samples"], "num_sequences": len(tokens)}
 
 
 def _plot(path, result, cfg):
@@ -223,79 +128,79 @@ def _plot(path, result, cfg):
     return save_figure(fig, path)
 
 
-def main(argv=None):
-    cfg = parse_config(Config, __doc__, argv)
-    if (cfg.rec_reduction not in ("mean", "sum") or cfg.context < 1 or min(cfg.ratio_steps) < 1
-            or not 0.0 <= cfg.false_alarm_rate < 1.0):
-        print("\nflags: --rec-reduction takes mean|sum; --context and --ratio-steps must be >= 1; "
-              "--false-alarm-rate in [0, 1)", file=sys.stderr)
-        return 2
-    from tfgm.training import quiet_tensorflow
+class FortifiedText8(Experiment):
+    recipe, config = RECIPE, Config
 
-    quiet_tensorflow(cfg.verbose)
-    from tfgm.data import DataError, text8
-    from tfgm.training import TrainingDiverged, set_seed, strategy
+    def check(self, cfg):
+        if (cfg.rec_reduction not in ("mean", "sum") or cfg.context < 1 or min(cfg.ratio_steps) < 1
+                or not 0.0 <= cfg.false_alarm_rate < 1.0):
+            raise ValueError("flags: --rec-reduction takes mean|sum; --context and --ratio-steps must be >= 1; "
+                             "--false-alarm-rate in [0, 1)")
 
-    started = time.time()
-    set_seed(cfg.seed, cfg.deterministic)
-    strat = strategy(cfg.strategy)
-    try:
+    def load(self, cfg):
         splits = read_splits(cfg)
-        _check(cfg, splits)
-    except DataError as exc:
-        print(f"\ndata: {exc}", file=sys.stderr)
-        return 2
-    run = start_run(cfg, RECIPE, strat)
-    train = lm_dataset(splits["train"], cfg.sequence_length, cfg.batch_size, seed=cfg.seed)
-    validation = lm_dataset(splits["validation"], cfg.sequence_length, cfg.batch_size, limit=cfg.eval_windows)
-    try:
-        model = train_stage(run, strat, "fortified_lm", lambda: build_model(cfg),
-                            {"x": train.take(cfg.steps_per_epoch), "validation_data": validation,
-                             "epochs": cfg.epochs or cfg.train_epochs})
-    except TrainingDiverged as exc:
-        print(f"\nstopped: {exc}", file=sys.stderr)
-        return 1
-    threshold = model.calibrate_threshold(validation, false_alarm_rate=cfg.false_alarm_rate)
-    run.save_model(model, "fortified_lm")
-    print("evaluating ...")
-    test = lm_dataset(splits["test"], cfg.sequence_length, cfg.batch_size, limit=cfg.eval_windows)
-    scores = model.evaluate(test, return_dict=True, verbose=0)
-    bits = scores["ce_clean"] / math.log(2.0) if cfg.label_smoothing == 0 else None
-    result = free_running_ratios(cfg, model, splits["test"])
-    image = _plot(os.path.join(run.images_dir, "free_running_ratio.png"), result, cfg)
-    samples = [text8.decode(s) for s in result.pop("samples")]
-    run.write_metrics({
-        "data": _data_name(cfg),
-        "ratio_free_running_over_teacher_forcing": result["ratio"],
-        "thesis_reference": {"note": "table 2.7 of the thesis (text8, 1000-unit LSTM), NOT measured in this run",
-                             "ratio": {str(k): v for k, v in THESIS_RATIOS.items()}},
-        "per_step": {k: result[k] for k in ("free_running_error", "teacher_forcing_error", "ratio_per_step")},
-        "test": {"bits_per_character": bits, "cross_entropy_nats": scores["ce_clean"],
-                 "accuracy": scores["accuracy"], "reconstruction_loss": scores["rec"],
-                 "windows": min(cfg.eval_windows, (len(splits["test"]) - 1) // cfg.sequence_length)},
-        "off_manifold_threshold": {"value": threshold, "false_alarm_rate_target": cfg.false_alarm_rate,
-                                   "score": f"{model.score_description}, over the window's states [T·units], "
-                                            "validation windows"},
-        "samples": [{"context": s[:cfg.context], "sampled": s[cfg.context:]} for s in samples],
-        "protocol": {"contexts": result["num_sequences"], "context_characters": cfg.context,
-                     "temperature": cfg.temperature, "score": "‖D(E(h_t)) − h_t‖² of the LSTM state after reading "
-                     "character t, noise-free; ratio = mean over contexts (free running) / mean (teacher forcing) "
-                     "at each sampled step", "training": "teacher forcing, CE + λ_rec·L_rec, no attack",
-                     "reconstruction_loss": {"reduction": model.rec_reduction, "lambda_rec": model.lambda_rec}},
-        "images": [os.path.relpath(image, run.path)],
-    })
-    status = export_models(run, {"fortified_lm": model}) if cfg.export and run.is_chief else 0
-    print(f"\n{'sampled steps':>14s} {'ratio (this run)':>17s} {'thesis (text8)':>15s}")
-    for k in cfg.ratio_steps:
-        ref = THESIS_RATIOS.get(k)
-        print(f"{k:14d} {result['ratio'][str(k)]:17.3f} {'-' if ref is None else f'{ref:.2f}':>15s}")
-    if bits is not None:
-        print(f"test bits per character: {bits:.3f}")
-    print(f"sample: {samples[0]!r}")
-    if _data_name(cfg) == "builtin_text":
-        print("(built-in generated corpus, not text8: these numbers only prove the path)")
-    print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")
-    return status
+        check_splits(cfg, splits)
+        return splits
+
+    def train(self, splits):
+        cfg = self.cfg
+        train = lm_dataset(splits["train"], cfg.sequence_length, cfg.batch_size, seed=cfg.seed)
+        validation = lm_dataset(splits["validation"], cfg.sequence_length, cfg.batch_size, limit=cfg.eval_windows)
+        model = self.stage("fortified_lm", lambda: build_model(cfg),
+                           {"x": train.take(cfg.steps_per_epoch), "validation_data": validation,
+                            "epochs": cfg.stage_epochs(cfg.train_epochs)})
+        model.calibrate_threshold(validation, false_alarm_rate=cfg.false_alarm_rate)
+        self.run.save_model(model, "fortified_lm")
+        return {"fortified_lm": model}
+
+    def evaluate(self, models, splits):
+        from tfgm.data import text8
+
+        cfg, model = self.cfg, models["fortified_lm"]
+        test = lm_dataset(splits["test"], cfg.sequence_length, cfg.batch_size, limit=cfg.eval_windows)
+        scores = model.evaluate(test, return_dict=True, verbose=0)
+        bits = scores["ce_clean"] / math.log(2.0) if cfg.label_smoothing == 0 else None
+        result = free_running_ratios(cfg, model, splits["test"])
+        image = _plot(os.path.join(self.run.images_dir, "free_running_ratio.png"), result, cfg)
+        samples = [text8.decode(s) for s in result.pop("samples")]
+        return {
+            "data": data_name(cfg),
+            "ratio_free_running_over_teacher_forcing": result["ratio"],
+            "thesis_reference": {"note": "table 2.7 of the thesis (text8, 1000-unit LSTM), NOT measured in this run",
+                                 "ratio": {str(k): v for k, v in THESIS_RATIOS.items()}},
+            "per_step": {k: result[k] for k in ("free_running_error", "teacher_forcing_error", "ratio_per_step")},
+            "test": {"bits_per_character": bits, "cross_entropy_nats": scores["ce_clean"],
+                     "accuracy": scores["accuracy"], "reconstruction_loss": scores["rec"],
+                     "windows": min(cfg.eval_windows, (len(splits["test"]) - 1) // cfg.sequence_length)},
+            "off_manifold_threshold": {"value": model.threshold, "false_alarm_rate_target": cfg.false_alarm_rate,
+                                       "score": f"{model.score_description}, over the window's states [T·units], "
+                                                "validation windows"},
+            "samples": [{"context": s[:cfg.context], "sampled": s[cfg.context:]} for s in samples],
+            "protocol": {"contexts": result["num_sequences"], "context_characters": cfg.context,
+                         "temperature": cfg.temperature, "score": "‖D(E(h_t)) − h_t‖² of the LSTM state after "
+                         "reading character t, noise-free; ratio = mean over contexts (free running) / mean (teacher "
+                         "forcing) at each sampled step", "training": "teacher forcing, CE + λ_rec·L_rec, no attack",
+                         "reconstruction_loss": {"reduction": model.rec_reduction, "lambda_rec": model.lambda_rec}},
+            "images": [os.path.relpath(image, self.run.path)],
+        }
+
+    def summary(self, models, metrics):
+        cfg, ratio = self.cfg, metrics["ratio_free_running_over_teacher_forcing"]
+        lines = [f"{'sampled steps':>14s} {'ratio (this run)':>17s} {'thesis (text8)':>15s}"]
+        for k in cfg.ratio_steps:
+            ref = THESIS_RATIOS.get(k)
+            lines.append(f"{k:14d} {ratio[str(k)]:17.3f} {'-' if ref is None else f'{ref:.2f}':>15s}")
+        bits = metrics["test"]["bits_per_character"]
+        if bits is not None:
+            lines.append(f"test bits per character: {bits:.3f}")
+        sample = metrics["samples"][0]
+        lines.append(f"sample: {sample['context'] + sample['sampled']!r}")
+        if metrics["data"] == "builtin_text":
+            lines.append("(built-in generated corpus, not text8: these numbers only prove the path)")
+        return "\n".join(lines)
+
+
+main = FortifiedText8(description=__doc__).main
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import sys
 from recipes import _gan_common as common
 
 DATASETS = "cifar10 | svhn_cropped (TFDS), builtin_objects, npz (--data-path), folder"
-SPEC = common.Spec("gan_cifar10", (32, 32, 3))
 
 
 @dataclasses.dataclass
@@ -37,8 +36,8 @@ class Config(common.ImageConfig):
         return {**common.ImageConfig.quick_overrides(), "data": "builtin_objects", "fid_every": 1}
 
 
-def main(argv=None):
-    return common.main(SPEC, Config, __doc__, argv)
+main = common.ImageGan(recipe="gan_cifar10", config=Config, description=__doc__,
+                      image_shape=(32, 32, 3)).main
 
 
 if __name__ == "__main__":

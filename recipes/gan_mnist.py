@@ -15,7 +15,6 @@ import sys
 from recipes import _gan_common as common
 
 DATASETS = "mnist | fashion_mnist (TFDS), builtin_digits, npz (--data-path), folder"
-SPEC = common.Spec("gan_mnist", (28, 28, 1))
 
 
 @dataclasses.dataclass
@@ -28,8 +27,8 @@ class Config(common.ImageConfig):
         return {**common.ImageConfig.quick_overrides(), "data": "builtin_digits"}
 
 
-def main(argv=None):
-    return common.main(SPEC, Config, __doc__, argv)
+main = common.ImageGan(recipe="gan_mnist", config=Config, description=__doc__,
+                      image_shape=(28, 28, 1)).main
 
 
 if __name__ == "__main__":

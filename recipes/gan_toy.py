@@ -21,14 +21,12 @@ Writes a PNG of samples over the modes per variant and for all together, loss cu
 import dataclasses
 import os
 import sys
-import time
 
-from recipes._cli import CommonConfig, parse_config
-from recipes._run import export_models, start_run, train_stage
+from recipes import gan_presets
+from recipes._cli import CommonConfig
+from recipes._experiment import Experiment
 
-RECIPE = "gan_toy"
-GRID = (-4.0, -2.0, 0.0, 2.0, 4.0)
-ALL_VARIANTS = ("dcgan", "wgan", "wgan_gp", "sngan", "roth", "instance_noise", "jacobian_clamping")
+ALL_VARIANTS = tuple(gan_presets.VARIANTS)
 
 
 @dataclasses.dataclass
@@ -60,49 +58,101 @@ class Config(CommonConfig):
         """--quick: every variant, 2 × 300 steps."""
         return {"variant_epochs": 2, "steps_per_epoch": 300}
 
-    def stage_epochs(self, stage_default):
-        return self.epochs or stage_default
 
+class GanToy(Experiment):
+    recipe, config, description = "gan_toy", Config, __doc__
 
-def grid_centers():
-    """The 25 mode centres [25, 2]."""
-    import numpy as np
+    def arguments(self, argv):
+        return gan_presets.merge_repeated(argv)
 
-    return np.array([(x, y) for x in GRID for y in GRID], dtype="float32")
+    def check(self, cfg):
+        if cfg.seeds < 1:
+            raise ValueError(f"--seeds must be >= 1, got {cfg.seeds}")
+        self.settings = {name: gan_presets.gan_settings(cfg, name) for name in cfg.variant}
 
+    def load(self, cfg):
+        """Nothing: the grid's points are drawn per seed in `train`."""
+        from tfgm.data import DataError
 
-def mixture(n, std, seed):
-    """n points [n, 2] of the equal-weight 25-Gaussian grid mixture."""
-    import numpy as np
+        if cfg.data != "grid25":
+            raise DataError(f"{self.recipe} trains on its built-in 2-D mixture 'grid25', not {cfg.data!r}")
 
-    rng = np.random.default_rng(seed)
-    centers = grid_centers()
-    return (centers[rng.integers(0, len(centers), n)] + std * rng.normal(size=(n, 2))).astype("float32")
+    def train(self, data):
+        cfg = self.cfg
+        self.results, models, panels = {}, {}, []
+        for name, setting in self.settings.items():
+            print(f"[{name}] {gan_presets.describe(setting, batch_norm=False)}")
+            runs = {}
+            for seed in range(cfg.seed, cfg.seed + cfg.seeds):
+                runs[seed], model, samples = self._train_variant(name, setting, seed)
+                if seed == cfg.seed and model is not None:
+                    models[name], shown = model, samples
+            self.results[name] = {**runs[cfg.seed], "over_seeds": over_seeds(runs),
+                                  "other_seeds": {seed: r for seed, r in runs.items() if seed != cfg.seed}}
+            if name in models:
+                panels.append((panel_title(name, self.results[name]["over_seeds"], cfg.seed), shown))
+        if panels:
+            from recipes._gan_callbacks import mode_scatter
 
+            mode_scatter(os.path.join(self.run.images_dir, "all_variants_samples.png"), panels, cfg.std, cfg.seed)
+        return models
 
-def mode_coverage(samples, std, min_fraction=0.2):
-    """Mode coverage of samples [N, 2]: high quality = within 3σ of the nearest centre; a mode is covered when
-    it gets ≥ min_fraction · N/25 high-quality samples."""
-    import numpy as np
+    def _train_variant(self, name, setting, seed):
+        """Train one variant with one seed; returns (result dict, model or None, samples or None)."""
+        import numpy as np
+        import tensorflow as tf
 
-    centers = grid_centers()
-    samples = np.asarray(samples, dtype="float64")
-    distances = np.linalg.norm(samples[:, None, :] - centers[None], axis=-1)
-    nearest, closest = distances.argmin(axis=1), distances.min(axis=1)
-    good = closest <= 3.0 * std
-    counts = np.bincount(nearest[good], minlength=len(centers))
-    threshold = min_fraction * len(samples) / len(centers)
-    return {"modes_covered": int((counts >= threshold).sum()), "modes_total": len(centers),
-            "high_quality_share": float(good.mean()), "samples": len(samples),
-            "min_high_quality_samples_per_mode": threshold, "per_mode_counts": counts.tolist()}
+        from recipes._gan_callbacks import LossCurves, mode_scatter
+        from tfgm.data import gaussian_grid
+        from tfgm.training import TrainingDiverged
 
+        stage = name if seed == self.cfg.seed else f"{name}_seed{seed}"
+        cfg = dataclasses.replace(self.cfg, seed=seed)
+        with self.strategy.scope():
+            init = self._coverage(_build(cfg, setting).sample(cfg.eval_samples, seed=seed))
+        points = gaussian_grid.load("train", seed=cfg.seed, num_examples=200_000, std=cfg.std)
+        batches = points.shuffle(50_000, seed=cfg.seed).repeat().batch(cfg.batch_size * setting["n_critic"],
+                                                                         drop_remainder=True)
+        fit = {"x": batches.prefetch(tf.data.AUTOTUNE), "epochs": cfg.stage_epochs(cfg.variant_epochs),
+               "steps_per_epoch": cfg.steps_per_epoch}
+        curves = LossCurves(os.path.join(self.run.images_dir, f"{stage}_loss_curves.png"))
+        try:
+            model = self.stage(stage, lambda: _build(cfg, setting), fit, [curves])
+        except TrainingDiverged as exc:
+            print(f"\n[{stage}] stopped: {exc}", file=sys.stderr)
+            self.diverged = True
+            return {"diverged": str(exc), "seed": seed, "init": init, "modes_covered": 0,
+                    "high_quality_share": 0.0}, None, None
+        samples = np.asarray(model.sample(cfg.eval_samples, seed=seed))
+        result = {**self._coverage(samples), "seed": seed, "init": init,
+                  "settings": {k: v for k, v in setting.items() if k != "make_optimizers"}}
+        mode_scatter(os.path.join(self.run.images_dir, f"{stage}_samples.png"), [(stage, samples)], cfg.std,
+                     cfg.seed)
+        return result, model, samples
 
-def _datasets(cfg, n_critic):
-    import tensorflow as tf
+    def _coverage(self, samples):
+        import numpy as np
 
-    points = mixture(200_000, cfg.std, cfg.seed)
-    ds = tf.data.Dataset.from_tensor_slices({"image": points}).shuffle(50_000, seed=cfg.seed).repeat()
-    return ds.batch(cfg.batch_size * n_critic, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+        from tfgm.data import gaussian_grid
+        from tfgm.metrics.mode_coverage import mode_coverage
+
+        return mode_coverage(np.asarray(samples), gaussian_grid.centers(), self.cfg.std, self.cfg.mode_min_fraction)
+
+    def evaluate(self, models, data):
+        cfg = self.cfg
+        return {"variants": self.results, "definitions": {
+            "data": f"25 Gaussians, std {cfg.std}, centres {{-4, -2, 0, 2, 4}}²",
+            "high_quality": "sample within 3σ of its nearest mode centre",
+            "covered": f"mode with ≥ {cfg.mode_min_fraction} × samples/25 high-quality samples",
+            "samples": cfg.eval_samples}}
+
+    def summary(self, models, metrics):
+        return summary_table(self.results)
+
+    def main(self, argv=None):
+        """Exit status 1 when a seed of a variant diverged (the others still trained, scored and exported)."""
+        self.diverged = False
+        return max(super().main(argv), int(self.diverged))
 
 
 def _build(cfg, settings):
@@ -116,47 +166,9 @@ def _build(cfg, settings):
                 dcgan.mlp_discriminator(2, cfg.hidden, spectral_norm=settings["spectral_norm"]),
                 loss=settings["loss"], regularizers=settings["regularizers"], n_critic=settings["n_critic"],
                 critic_batches="split", total_steps=cfg.stage_epochs(cfg.variant_epochs) * cfg.steps_per_epoch,
-                seed=cfg.seed,
-                name=settings["variant"])
+                seed=cfg.seed, name=settings["variant"])
     model.compile(*settings["make_optimizers"]())
     return model
-
-
-def _scatter(ax, samples, cfg, title):
-    import matplotlib.pyplot as plt
-
-    real = mixture(2000, cfg.std, cfg.seed + 1)
-    ax.scatter(real[:, 0], real[:, 1], s=2, c="0.75", label="data")
-    ax.scatter(samples[:, 0], samples[:, 1], s=2, c="tab:blue", alpha=0.5, label="samples")
-    for cx, cy in grid_centers():
-        ax.add_patch(plt.Circle((cx, cy), 3 * cfg.std, fill=False, lw=0.5, color="tab:red"))
-    ax.set_xlim(-6, 6)
-    ax.set_ylim(-6, 6)
-    ax.set_aspect("equal")
-    ax.set_title(title, fontsize=8)
-
-
-def _figure(path, panels, cfg):
-    """panels: [(title, samples [N, 2])] → one PNG with a scatter per panel."""
-    import math
-
-    from tfgm.training import pyplot
-
-    plt = pyplot()
-
-    from tfgm.training.atomic import atomic_path
-
-    cols = min(4, len(panels))
-    rows = math.ceil(len(panels) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
-    for ax in axes.ravel()[len(panels):]:
-        ax.axis("off")
-    for ax, (title, samples) in zip(axes.ravel(), panels):
-        _scatter(ax, samples, cfg, title)
-    fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=90)
-    plt.close(fig)
 
 
 def _mean_std(values):
@@ -191,86 +203,7 @@ def summary_table(results):
     return "\n".join(lines)
 
 
-def _train_variant(cfg, run, strat, name, setting, seed):
-    """Train one variant with one seed; returns (result dict, model or None, samples or None)."""
-    import numpy as np
-
-    from recipes._gan_common import loss_curves_callback
-    from tfgm.training import TrainingDiverged
-
-    stage = name if seed == cfg.seed else f"{name}_seed{seed}"
-    cfg = dataclasses.replace(cfg, seed=seed)
-    with strat.scope():
-        init = mode_coverage(np.asarray(_build(cfg, setting).sample(cfg.eval_samples, seed=seed)), cfg.std,
-                             cfg.mode_min_fraction)
-    curves = loss_curves_callback(os.path.join(run.images_dir, f"{stage}_loss_curves.png"))
-    fit = {"x": _datasets(cfg, setting["n_critic"]), "epochs": cfg.stage_epochs(cfg.variant_epochs),
-           "steps_per_epoch": cfg.steps_per_epoch}
-    try:
-        model = train_stage(run, strat, stage, lambda: _build(cfg, setting), fit, [curves])
-    except TrainingDiverged as exc:
-        print(f"\n[{stage}] stopped: {exc}", file=sys.stderr)
-        diverged = {"diverged": str(exc), "seed": seed, "init": init, "modes_covered": 0, "high_quality_share": 0.0}
-        return diverged, None, None
-    samples = np.asarray(model.sample(cfg.eval_samples, seed=seed))
-    result = {**mode_coverage(samples, cfg.std, cfg.mode_min_fraction), "seed": seed, "init": init,
-              "settings": {k: v for k, v in setting.items() if k != "make_optimizers"}}
-    _figure(os.path.join(run.images_dir, f"{stage}_samples.png"), [(stage, samples)], cfg)
-    return result, model, samples
-
-
-def main(argv=None):
-    from recipes._gan_common import merge_repeated
-
-    cfg = parse_config(Config, __doc__, merge_repeated(sys.argv[1:] if argv is None else argv))
-    from tfgm.training import quiet_tensorflow
-
-    quiet_tensorflow(cfg.verbose)
-    from recipes._gan_common import describe, gan_settings
-    from tfgm.training import set_seed, strategy
-
-    started = time.time()
-    if cfg.data != "grid25":
-        print(f"\ndata: {RECIPE} trains on its built-in 2-D mixture 'grid25', not {cfg.data!r}", file=sys.stderr)
-        return 2
-    if cfg.seeds < 1:
-        print(f"\n--seeds must be >= 1, got {cfg.seeds}", file=sys.stderr)
-        return 2
-    try:
-        settings = {name: gan_settings(cfg, name) for name in cfg.variant}
-    except ValueError as exc:
-        print(f"\n{exc}", file=sys.stderr)
-        return 2
-    set_seed(cfg.seed, cfg.deterministic)
-    strat = strategy(cfg.strategy)
-    run = start_run(cfg, RECIPE, strat)
-    results, models, panels = {}, {}, []
-    for name, setting in settings.items():
-        print(f"[{name}] {describe(setting, batch_norm=False)}")
-        runs = {}
-        for seed in range(cfg.seed, cfg.seed + cfg.seeds):
-            runs[seed], model, samples = _train_variant(cfg, run, strat, name, setting, seed)
-            if seed == cfg.seed and model is not None:
-                models[name], shown = model, samples
-        results[name] = {**runs[cfg.seed], "over_seeds": over_seeds(runs),
-                         "other_seeds": {seed: r for seed, r in runs.items() if seed != cfg.seed}}
-        if name in models:
-            panels.append((panel_title(name, results[name]["over_seeds"], cfg.seed), shown))
-    if panels:
-        _figure(os.path.join(run.images_dir, "all_variants_samples.png"), panels, cfg)
-    run.write_metrics({"variants": results, "definitions": {
-        "data": f"25 Gaussians, std {cfg.std}, centres {{-4, -2, 0, 2, 4}}²",
-        "high_quality": "sample within 3σ of its nearest mode centre",
-        "covered": f"mode with ≥ {cfg.mode_min_fraction} × samples/25 high-quality samples",
-        "samples": cfg.eval_samples}})
-    status = 1 if any(r["over_seeds"]["diverged_seeds"] for r in results.values()) else 0
-    if cfg.export and models and run.is_chief:
-        status = max(status, export_models(run, models))
-    print()
-    print(summary_table(results))
-    print(f"\nrun directory: {run.path}  ({time.time() - started:.0f} s)")
-    return status
-
+main = GanToy().main
 
 if __name__ == "__main__":
     sys.exit(main())

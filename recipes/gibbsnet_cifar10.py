@@ -6,36 +6,15 @@ latent-probe accuracy, IS/FID with the protocol, table 3.1, export.
     python -m recipes.gibbsnet_cifar10             # TFDS cifar10
 """
 
-import dataclasses
 import sys
 
-from recipes import _gibbsnet_common as common
+from recipes._gibbsnet_datasets import GibbsNetDataset, dataset_config
 
-DATASETS = "cifar10 (TFDS), builtin_objects, npz (--data-path, y = labels), folder"
-
-
-def _nets(latent_dim, width, noise_dim, heads):
-    from tfgm.nets import ali_nets
-
-    return ali_nets.cifar10_ali(latent_dim, width, noise_dim, heads)
-
-
-SPEC = common.Spec("gibbsnet_cifar10", _nets, (32, 32, 3))
-
-
-@dataclasses.dataclass
-class Config(common.GibbsConfig):
-    data: str = dataclasses.field(default="cifar10", metadata={"help": DATASETS})
-    latent_dim: int = dataclasses.field(default=64, metadata={"help": "latent dimension"})
-
-    @staticmethod
-    def quick_overrides():
-        return {**common.GibbsConfig.quick_overrides(), "data": "builtin_objects"}
-
-
-def main(argv=None):
-    return common.main(SPEC, Config, __doc__, argv)
-
+Config = dataset_config("cifar10", "cifar10 (TFDS), builtin_objects, npz (--data-path, y = labels), folder",
+                        quick_data="builtin_objects", latent_dim=64)
+EXPERIMENT = GibbsNetDataset(recipe="gibbsnet_cifar10", config=Config, description=__doc__, nets="cifar10_ali",
+                             image_shape=(32, 32, 3))
+main = EXPERIMENT.main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -6,36 +6,15 @@ joint discriminator, latent 64, N = 3; the headline number is the latent-probe a
     python -m recipes.gibbsnet_mnist            # TFDS mnist
 """
 
-import dataclasses
 import sys
 
-from recipes import _gibbsnet_common as common
+from recipes._gibbsnet_datasets import GibbsNetDataset, dataset_config
 
-DATASETS = "mnist (TFDS), builtin_digits, npz (--data-path, y = labels), folder"
-
-
-def _nets(latent_dim, width, noise_dim, heads):
-    from tfgm.nets import ali_nets
-
-    return ali_nets.mnist_ali(latent_dim, width, noise_dim, heads)
-
-
-SPEC = common.Spec("gibbsnet_mnist", _nets, (28, 28, 1))
-
-
-@dataclasses.dataclass
-class Config(common.GibbsConfig):
-    data: str = dataclasses.field(default="mnist", metadata={"help": DATASETS})
-    latent_dim: int = dataclasses.field(default=64, metadata={"help": "latent dimension"})
-
-    @staticmethod
-    def quick_overrides():
-        return {**common.GibbsConfig.quick_overrides(), "data": "builtin_digits"}
-
-
-def main(argv=None):
-    return common.main(SPEC, Config, __doc__, argv)
-
+Config = dataset_config("mnist", "mnist (TFDS), builtin_digits, npz (--data-path, y = labels), folder",
+                        quick_data="builtin_digits", latent_dim=64)
+EXPERIMENT = GibbsNetDataset(recipe="gibbsnet_mnist", config=Config, description=__doc__, nets="mnist_ali",
+                             image_shape=(28, 28, 1))
+main = EXPERIMENT.main
 
 if __name__ == "__main__":
     sys.exit(main())

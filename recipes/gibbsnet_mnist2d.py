@@ -6,38 +6,16 @@ classes), plus chains, inpainting, a long chain, the latent probe and IS/FID.
     python -m recipes.gibbsnet_mnist2d          # TFDS mnist
 """
 
-import dataclasses
 import sys
 
-from recipes import _gibbsnet_common as common
+from recipes._gibbsnet_datasets import GibbsNetDataset, dataset_config
 
-DATASETS = "mnist (TFDS), builtin_digits, npz (--data-path, y = labels), folder"
-
-
-def _nets(latent_dim, width, noise_dim, heads):
-    from tfgm.nets import ali_nets
-
-    if latent_dim != 2:
-        raise ValueError(f"gibbsnet_mnist2d is the 2-D-latent model; got --latent-dim {latent_dim}")
-    return ali_nets.mnist2d_ali(width, noise_dim, heads)
-
-
-SPEC = common.Spec("gibbsnet_mnist2d", _nets, (28, 28, 1), classes=(0, 1, 9), scatter=True)
-
-
-@dataclasses.dataclass
-class Config(common.GibbsConfig):
-    data: str = dataclasses.field(default="mnist", metadata={"help": DATASETS})
-    latent_dim: int = dataclasses.field(default=2, metadata={"help": "latent dimension (2 for the scatter plot)"})
-
-    @staticmethod
-    def quick_overrides():
-        return {**common.GibbsConfig.quick_overrides(), "data": "builtin_digits"}
-
-
-def main(argv=None):
-    return common.main(SPEC, Config, __doc__, argv)
-
+Config = dataset_config("mnist", "mnist (TFDS), builtin_digits, npz (--data-path, y = labels), folder",
+                        quick_data="builtin_digits", latent_dim=2,
+                        latent_help="latent dimension (2 for the scatter plot)")
+EXPERIMENT = GibbsNetDataset(recipe="gibbsnet_mnist2d", config=Config, description=__doc__, nets="mnist2d_ali",
+                             image_shape=(28, 28, 1), classes=(0, 1, 9), scatter=True)
+main = EXPERIMENT.main
 
 if __name__ == "__main__":
     sys.exit(main())

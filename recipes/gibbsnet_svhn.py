@@ -6,36 +6,16 @@ latent-probe accuracy (thesis: ALI 66.7 vs GibbsNet 79.6), IS/FID with the proto
     python -m recipes.gibbsnet_svhn             # TFDS svhn_cropped
 """
 
-import dataclasses
 import sys
 
-from recipes import _gibbsnet_common as common
+from recipes._gibbsnet_datasets import GibbsNetDataset, dataset_config
 
-DATASETS = "svhn_cropped (TFDS), builtin_objects, npz (--data-path, y = labels), folder"
-
-
-def _nets(latent_dim, width, noise_dim, heads):
-    from tfgm.nets import ali_nets
-
-    return ali_nets.svhn_ali(latent_dim, width, noise_dim, heads)
-
-
-SPEC = common.Spec("gibbsnet_svhn", _nets, (32, 32, 3))
-
-
-@dataclasses.dataclass
-class Config(common.GibbsConfig):
-    data: str = dataclasses.field(default="svhn_cropped", metadata={"help": DATASETS})
-    latent_dim: int = dataclasses.field(default=256, metadata={"help": "latent dimension"})
-
-    @staticmethod
-    def quick_overrides():
-        return {**common.GibbsConfig.quick_overrides(), "data": "builtin_objects"}
-
-
-def main(argv=None):
-    return common.main(SPEC, Config, __doc__, argv)
-
+Config = dataset_config("svhn_cropped",
+                        "svhn_cropped (TFDS), builtin_objects, npz (--data-path, y = labels), folder",
+                        quick_data="builtin_objects", latent_dim=256)
+EXPERIMENT = GibbsNetDataset(recipe="gibbsnet_svhn", config=Config, description=__doc__, nets="svhn_ali",
+                             image_shape=(32, 32, 3))
+main = EXPERIMENT.main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,7 +14,7 @@ def test_public_api():
     assert available_datasets() == [
         "mnist", "fashion_mnist", "cifar10", "svhn_cropped", "celeb_a",
         "celeba_local", "npz", "folder", "builtin_faces", "builtin_faces_plain", "builtin_digits", "builtin_objects",
-        "text8",
+        "text8", "builtin_text", "gaussian_grid_25",
     ]  # fmt: skip
 
 

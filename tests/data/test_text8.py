@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tfgm import data
-from tfgm.data import text8
+from tfgm.data import builtin_text, text8
 from tfgm.data.errors import DataError
 
 
@@ -35,9 +35,9 @@ def test_vocabulary_has_27_symbols_space_first():
     assert text8.VOCAB_SIZE == 27 and len(set(text8.ALPHABET)) == 27 and text8.ALPHABET[0] == " "
     ids = text8.encode("the cat zz")
     assert ids.dtype == np.uint8 and ids.tolist() == [20, 8, 5, 0, 3, 1, 20, 0, 26, 26]
-    corpus = text8.builtin_corpus(5000, seed=3)
+    corpus = builtin_text.builtin_corpus(5000, seed=3)
     assert corpus.shape == (5000,) and set(np.unique(corpus)) <= set(range(27))
-    np.testing.assert_array_equal(corpus, text8.builtin_corpus(5000, seed=3))
+    np.testing.assert_array_equal(corpus, builtin_text.builtin_corpus(5000, seed=3))
 
 
 def test_load_gives_token_windows_and_is_registered_with_tfgm_data(tiny):

@@ -59,3 +59,20 @@ def test_subset_mean_and_its_error():
     assert metrics.subset_mean({"A": 0.5, "B": 1.0, "C": 0.0}, ["A", "B"]) == 0.75
     with pytest.raises(ValueError, match="D"):
         metrics.subset_mean({"A": 0.5}, ["A", "D"])
+
+
+def test_blind_baselines_read_at_most_max_train_examples_and_score_the_drawn_subset():
+    images = np.stack([np.full((2, 2, 1), v, "float32") for v in (0.2, 0.4, 0.6, 1.0)])  # mean of the first 3: 0.4
+
+    def classifier(images, training=False):
+        value = float(np.mean(images))
+        return tf.constant([[value - 0.3, value - 0.5, value - 0.9]])
+
+    result = metrics.blind_baselines(classifier, _dataset(TRAIN, images), _dataset(TEST), ["A", "B", "C"],
+                                     max_train=3, drawn=["A", "C"])
+    assert result["protocol"] == {"training_examples": 3, "drawn_attributes": ["A", "C"]}
+    assert result["majority"]["prediction"] == [1, 0, 1]  # the first 3 rows: A 3/3, B 1/3, C 2/3
+    assert result["mean_image"]["prediction"] == [1, 0, 0]  # mean image 0.4
+    assert result["majority"]["drawn"] == pytest.approx((0.8 + 0.4) / 2)
+    assert result["mean_image"]["drawn"] == pytest.approx((0.8 + 0.6) / 2)
+    assert metrics.blind_baselines(classifier, _dataset(TRAIN, images), _dataset(TEST))["majority"]["drawn"] is None

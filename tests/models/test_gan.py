@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgm.losses import regularizers as regs
-from tfgm.losses.gan import GAN_LOSSES
-from tfgm.models import gan as gan_model
+from tfgm.losses import registry, regularizers as regs
+from tfgm.losses.registry import GAN_LOSSES, PENALTIES, canonical_regularizers
 from tfgm.models._seeds import step_seed
-from tfgm.models.gan import GAN, REGULARIZERS, VARIANTS, canonical_regularizers, get_variant
+from tfgm.models.gan import GAN
 from tfgm.nets import dcgan
 from tfgm.training import strategy as make_strategy  # CPU mirrored: reduce to one device (see BUILD.md)
 
@@ -18,6 +17,7 @@ rng = np.random.default_rng(0)
 POINTS = rng.normal(size=(16, 2)).astype("float32")
 IMAGES = rng.random((8, 28, 28, 1)).astype("float32")
 LATENT = 3
+GP_STREAM, JC_STREAM = PENALTIES["gradient_penalty"].stream, PENALTIES["jacobian_clamping"].stream
 
 
 def toy_gan(**kwargs):
@@ -52,7 +52,7 @@ def test_one_train_step_of_each_loss_updates_both_networks(loss):
     assert all(g_moved) and all(d_moved[:-1])  # hinge: the logit bias' gradient cancels while both hinges are active
 
 
-@pytest.mark.parametrize("name", sorted(REGULARIZERS))
+@pytest.mark.parametrize("name", sorted(PENALTIES))
 def test_one_train_step_with_each_regularizer_logs_a_finite_penalty(name):
     model = toy_gan(regularizers={name: None}, total_steps=10)
     logs, g_moved, d_moved = _train(model)
@@ -73,13 +73,13 @@ def test_each_penalty_enters_the_critic_loss_as_its_weight_times_its_value(name,
     bare = toy_gan()
     bare.set_weights(model.get_weights())
     real, z, step = tf.constant(POINTS[:8]), tf.constant(rng.normal(size=(8, LATENT)), tf.float32), tf.constant(3)
-    sigma, gamma = model._schedule(step)
-    terms = model.critic_terms(real, z, sigma, gamma, step)
-    without = bare.critic_terms(real, z, None, None, step)
+    schedule = model._schedule(step)
+    terms = model.critic_terms(real, z, schedule, step)
+    without = bare.critic_terms(real, z, {}, step)
     critic = lambda x: model.discriminator(x, training=True)  # noqa: E731
     fake = model.generate(z, training=True)
     value = {"gradient_penalty": lambda: regs.gradient_penalty(critic, real, fake,
-                                                                step_seed(model.seed + gan_model._GP_ALPHA, step)),
+                                                                step_seed(model.seed + GP_STREAM, step)),
              "roth": lambda: regs.roth_regularizer(critic, real, fake),
              "r1": lambda: regs.r1_penalty(critic, real)}[name]()
     assert float(value) > 1e-3  # a penalty near 0 would hide a wrong factor
@@ -94,10 +94,10 @@ def test_jacobian_clamping_enters_the_generator_loss_as_its_weight_times_its_val
     bare = toy_gan()
     bare.set_weights(model.get_weights())
     z, step = tf.constant(rng.normal(size=(8, LATENT)), tf.float32), tf.constant(2)
-    terms, _ = model.generator_terms(z, None, step)
-    without, _ = bare.generator_terms(z, None, step)
+    terms, _ = model.generator_terms(z, {}, step)
+    without, _ = bare.generator_terms(z, {}, step)
     value = regs.jacobian_clamping(lambda v: model.generate(v, training=True), z,
-                                   step_seed(model.seed + gan_model._JC_DELTA, step), lambda_min=2.0, lambda_max=3.0)
+                                   step_seed(model.seed + JC_STREAM, step), lambda_min=2.0, lambda_max=3.0)
     assert float(value) > 1e-3
     np.testing.assert_allclose(float(terms["jacobian_clamping"]), float(value), rtol=1e-5)
     np.testing.assert_allclose(float(terms["loss"] - without["loss"]), 4.0 * float(value), rtol=1e-5)
@@ -126,8 +126,7 @@ def test_wgan_gp_train_steps_equal_algorithm_1_written_out():
         for i in range(n_critic):
             rows = slice((step * n_critic + i) * batch, (step * n_critic + i + 1) * batch)
             real, fake = tf.constant(images[rows]), g(z[rows])
-            alpha = tf.random.stateless_uniform([batch, 1], seed=[model.seed + gan_model._GP_ALPHA,
-                                                                   step * n_critic + i])
+            alpha = tf.random.stateless_uniform([batch, 1], seed=[model.seed + GP_STREAM, step * n_critic + i])
             x_hat = real + alpha * (fake - real)
             with tf.GradientTape() as tape:
                 with tf.GradientTape() as inner:
@@ -238,18 +237,6 @@ def test_sample_is_reproducible_in_range_and_equals_generate():
     np.testing.assert_allclose(model.generate(z), a, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_every_variant_trains_a_step_with_its_paper_defaults(name):
-    variant = get_variant(name)
-    model = GAN(dcgan.mlp_generator(LATENT, 2, (8,)),
-                dcgan.mlp_discriminator(2, (8,), spectral_norm=variant.spectral_norm),
-                loss=variant.loss, regularizers=variant.regularizers, n_critic=variant.n_critic, total_steps=100)
-    model.compile(*variant.optimizers())
-    model.fit(_points(batch=4), epochs=1, steps_per_epoch=1, verbose=0)
-    assert int(model.d_optimizer.iterations) == variant.n_critic
-    assert model.d_optimizer.learning_rate.numpy() == pytest.approx(variant.d_optimizer[1]["learning_rate"])
-
-
 def test_export_parity_through_export_run(tmp_path):
     from export import export_run
 
@@ -289,3 +276,27 @@ def test_one_mirrored_step_equals_one_single_device_step():
     assert sum(not np.allclose(a, b) for a, b in zip(initial, single)) >= 6
     for a, b in zip(single, mirrored):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def mean_square_logit(critic, real):
+    """A penalty only this test registers: mean f(real)²."""
+    return tf.reduce_mean(tf.square(critic(real)))
+
+
+def test_a_penalty_added_to_the_registry_is_applied_logged_and_weighted(monkeypatch):
+    """Adding a penalty is one registry entry: GAN logs it unweighted and adds weight × value to D's loss."""
+    entry = registry.Penalty("mean_square_logit", "critic", f"{__name__}.mean_square_logit", {"weight": 1.0},
+                             "weight", inputs=("critic", "real"), weight=("weight", 1.0))
+    monkeypatch.setitem(PENALTIES, entry.name, entry)
+    keras.utils.set_random_seed(5)
+    model = toy_gan(regularizers={"mean_square_logit": 3.0})
+    bare = toy_gan()
+    bare.set_weights(model.get_weights())
+    real, z, step = tf.constant(POINTS[:8]), tf.constant(rng.normal(size=(8, LATENT)), tf.float32), tf.constant(1)
+    terms, without = model.critic_terms(real, z, {}, step), bare.critic_terms(real, z, {}, step)
+    value = float(mean_square_logit(lambda x: model.discriminator(x, training=True), real))
+    assert value > 1e-3
+    np.testing.assert_allclose(float(terms["mean_square_logit"]), value, rtol=1e-5)
+    np.testing.assert_allclose(float(terms["loss"] - without["loss"]), 3.0 * value, rtol=1e-5)
+    logs, _, _ = _train(model)
+    assert set(logs) == {"d_loss", "g_loss", "mean_square_logit"}

@@ -40,21 +40,6 @@ def test_loss_is_kl_plus_nll_and_noise_is_taken_from_the_batch():
     assert logged["nll_x"] == pytest.approx(float(np.mean(terms["nll_x"])), rel=1e-5)
 
 
-def test_get_config_round_trip_and_keras_file_round_trip(tmp_path):
-    model = VAE(tiny_encoder(), tiny_decoder(), likelihood="discretized_logistic", min_log_sigma=-4.0, seed=3)
-    model.compile(adam())
-    model.fit(_dataset(), epochs=1, verbose=0)
-    clone = VAE.from_config(model.get_config())
-    assert clone.get_config() == model.get_config()
-    path = str(tmp_path / "vae.keras")
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert isinstance(loaded, VAE) and loaded.seed == 3 and loaded.min_log_sigma == -4.0
-    np.testing.assert_allclose(loaded.reconstruct(X), model.reconstruct(X), atol=1e-6)
-    np.testing.assert_array_equal(loaded.log_sigma_x.numpy(), model.log_sigma_x.numpy())
-    assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 2
-
-
 def test_posterior_log_variance_is_bounded_above_only_past_the_knee():
     encoder = tiny_encoder()
     raw_mean, raw_log_var = (t.numpy() for t in encoder(X))

@@ -96,7 +96,7 @@ def test_help_lists_the_flags(capsys):
 def test_recipe_defaults_are_the_library_defaults_so_tests_of_the_model_test_what_ships():
     import inspect
 
-    from recipes._fortified_common import SCORE_CHOICES
+    from recipes._fortified_config import SCORE_CHOICES
     from tfgm.metrics.off_manifold import SCORES
     from tfgm.models import FortifiedClassifier
 

@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 
 from recipes import fortified_text8
-from tfgm.data import text8
+from tfgm.data import builtin_text, text8
 
 TINY = ["--quick", "--units", "32", "--embedding-dim", "16", "--dae-units", "16", "--sequence-length", "40",
         "--batch-size", "32", "--epochs", "1", "--steps-per-epoch", "10", "--eval-windows", "16",
@@ -33,7 +33,7 @@ def test_quick_run_on_the_builtin_corpus_writes_the_ratio_table(tmp_path, capsys
 
 
 def test_text8_zip_given_with_text8_flag(tmp_path):
-    corpus = text8.decode(text8.builtin_corpus(12_000, seed=5))
+    corpus = text8.decode(builtin_text.builtin_corpus(12_000, seed=5))
     with zipfile.ZipFile(tmp_path / "text8.zip", "w") as archive:
         archive.writestr("text8", corpus)
     status = fortified_text8.main(TINY + ["--text8", str(tmp_path / "text8.zip"), "--out", str(tmp_path / "runs"),

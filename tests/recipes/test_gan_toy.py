@@ -1,4 +1,4 @@
-"""gan_toy: mode-coverage scoring, and a short run that covers more of the 25 modes than its initialization."""
+"""gan_toy: a short run that covers more of the 25 modes than its initialization."""
 
 import json
 import os
@@ -7,18 +7,6 @@ import numpy as np
 import pytest
 
 from recipes import gan_toy
-
-
-def test_mode_coverage_definitions():
-    centers = gan_toy.grid_centers()
-    exact = gan_toy.mode_coverage(np.repeat(centers, 4, axis=0), std=0.05)
-    assert exact["modes_covered"] == 25 and exact["high_quality_share"] == 1.0
-    one = gan_toy.mode_coverage(np.zeros((100, 2)) + [2.0, 2.1], std=0.05)
-    assert one["modes_covered"] == 1 and one["per_mode_counts"][18] == 100
-    outside = gan_toy.mode_coverage(np.zeros((100, 2)) + [2.0, 2.16], std=0.05)  # 3.2σ away
-    assert outside["modes_covered"] == 0 and outside["high_quality_share"] == 0.0
-    sparse = np.concatenate([np.repeat(centers[:1], 19, axis=0), np.full((2481, 2), 9.0)])
-    assert gan_toy.mode_coverage(sparse, std=0.05)["modes_covered"] == 0  # 19 < 0.2 × 2500 / 25 = 20
 
 
 def test_a_short_run_covers_more_modes_than_its_initialization(tmp_path):
@@ -76,7 +64,7 @@ def test_zero_seeds_stops_before_a_run_directory(tmp_path, capsys):
 
 
 def test_repeatable_flags_and_regularizer_specs():
-    from recipes._gan_common import merge_repeated, parse_regularizers
+    from recipes.gan_presets import merge_repeated, parse_regularizers
 
     argv = ["--regularizer", "r1=5", "--quick", "--regularizer=jacobian_clamping", "--variant", "a", "--variant", "b"]
     assert merge_repeated(argv) == ["--quick", "--regularizer", "r1=5", "jacobian_clamping", "--variant", "a", "b"]
@@ -87,7 +75,7 @@ def test_repeatable_flags_and_regularizer_specs():
 
 @pytest.mark.parametrize("variant", gan_toy.ALL_VARIANTS)
 def test_every_variant_has_toy_settings(variant):
-    from recipes._gan_common import gan_settings
+    from recipes.gan_presets import gan_settings
 
     cfg = gan_toy.Config()
     settings = gan_settings(cfg, variant)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from recipes import gibbsnet_celeba_attributes as recipe
+from recipes._gibbsnet_joint import attribute_panel
 
 TINY = ["--quick", "--train-examples", "64", "--eval-examples", "32", "--epochs", "1", "--batch-size", "16",
         "--long-chain-steps", "4", "--score-samples", "16", "--probe-epochs", "1", "--chain-steps", "2",
@@ -50,7 +51,7 @@ def test_data_without_attributes_fails_fast_with_exit_code_2(tmp_path, capsys):
 def test_attribute_panel_draws_one_cell_per_attribute():
     probs = np.zeros((2, 40), "float32")
     probs[0, 0] = 1.0
-    tiles = recipe.attribute_panel(probs, 64)
+    tiles = attribute_panel(probs, 64)
     assert tiles.shape == (2, 64, 64, 3)
     assert tiles[0, 2, 2, 0] == 1.0 and tiles[1, 2, 2, 0] == 0.0 and tiles[0, 2, 20, 0] == 0.0
 

@@ -27,7 +27,7 @@ def test_quick_run_writes_scatter_plots_chains_table_and_export(quick_run):
         assert {f"{name}_latent_scatter.png", f"{name}_chain_4_steps.png",
                 f"{name}_inpainting_right_half_given_3_steps.png", f"{name}_long_chain_20_steps.png"} <= images
         assert os.path.isfile(os.path.join(run, "models", f"{name}.keras"))
-        # per-epoch grids during training (recipes._gibbsnet_common.chain_panels), ALI's and GibbsNet's apart
+        # per-epoch grids during training (recipes._gibbsnet_figures.chain_panels), ALI's and GibbsNet's apart
         for panel in ("chain", "inpainting"):
             assert {f"{name}_{panel}_{when}.png" for when in ("epoch001", "epoch002", "latest")} <= images
             assert f"{name}_{panel}_epoch003.png" not in images
@@ -63,4 +63,4 @@ def test_resume_loads_the_finished_models(quick_run, capsys):
 
 def test_a_latent_other_than_2_is_refused():
     with pytest.raises(ValueError, match="2-D-latent"):
-        gibbsnet_mnist2d.SPEC.build_nets(3, 1.0, 0, 1)
+        gibbsnet_mnist2d.EXPERIMENT.build_nets(3, 1.0, 0, 1)

@@ -54,9 +54,10 @@ def test_half_masks_and_the_protocol_text():
     import numpy as np
 
     from recipes import _gibbsnet_common as common
+    from recipes._gibbsnet_figures import half_mask
 
     images = np.zeros((2, 4, 6, 3), "float32")
-    left, right = common.half_mask(images, "left"), common.half_mask(images, "right")
+    left, right = half_mask(images, "left"), half_mask(images, "right")
     assert left.shape == right.shape == (2, 4, 6, 1)
     assert left[..., :3, :].all() and not left[..., 3:, :].any()
     np.testing.assert_array_equal(left + right, 1.0)
@@ -86,10 +87,14 @@ def test_help_lists_the_recipe_flags(capsys, recipe):
 
 
 def test_the_scored_inpainting_clamps_the_configured_half_for_the_configured_steps():
+    import keras
     import numpy as np
     import tensorflow as tf
 
-    from recipes import _gibbsnet_common as common
+    from recipes._gibbsnet_datasets import scores
+    from recipes._gibbsnet_figures import half_mask
+    from tfgm.metrics import feature_statistics
+    from tfgm.nets.score_nets import score_classifier
 
     class Recorder:
         """Stands in for a GibbsNet: records what the evaluation asks of it."""
@@ -105,13 +110,14 @@ def test_the_scored_inpainting_clamps_the_configured_half_for_the_configured_ste
 
     images = np.random.default_rng(0).random((6, 28, 28, 1)).astype("float32")
     test = tf.data.Dataset.from_tensor_slices({"image": images, "label": np.zeros(6, "int32")}).batch(3)
-    classifier = common._score_classifier(gibbsnet_mnist.SPEC, 10)
-    real = np.random.default_rng(1).random((6, 128)).astype("float32")
+    classifier = score_classifier(gibbsnet_mnist.EXPERIMENT.image_shape, 10)
+    net = keras.Model(classifier.input, [classifier.get_layer("features").output, classifier.output])
+    real = feature_statistics(np.random.default_rng(1).random((6, 128)).astype("float32"))
     for given, steps in (("left", 4), ("right", 20)):
         Recorder.calls = []
         cfg = gibbsnet_mnist.Config(inpaint_given=given, inpaint_steps=steps, score_samples=4, batch_size=4,
                                     score_splits=2)
-        common._scores(cfg, Recorder(), classifier, test, real)
+        scores(cfg, Recorder(), net, test, real)
         assert [s for _, s in Recorder.calls] == [steps, steps]
         for mask, _ in Recorder.calls:
-            np.testing.assert_array_equal(mask, common.half_mask(images[:3], given))
+            np.testing.assert_array_equal(mask, half_mask(images[:3], given))

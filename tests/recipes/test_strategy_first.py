@@ -7,7 +7,7 @@ import pytest
 
 import tfgm.data
 import tfgm.training
-from tfgm.data import text8
+from tfgm.data import builtin_text, text8
 
 RECIPES = ("discreg_celeba", "fortified_mnist", "fortified_fashion_mnist", "fortified_cifar10", "fortified_detection",
            "fortified_text8", "gan_toy", "gan_mnist", "gan_cifar10", "gibbsnet_mnist", "gibbsnet_mnist2d",
@@ -32,8 +32,8 @@ def test_the_strategy_is_created_before_any_data_is_loaded(monkeypatch, tmp_path
 
     monkeypatch.setattr(tfgm.training, "strategy", strategy)
     monkeypatch.setattr(tfgm.data, "load", load)
-    for reader in ("read_split", "read_npz", "builtin_corpus"):  # fortified_text8's corpus readers
-        monkeypatch.setattr(text8, reader, load)
+    for module, reader in ((text8, "read_split"), (text8, "read_npz"), (builtin_text, "builtin_corpus")):
+        monkeypatch.setattr(module, reader, load)  # fortified_text8's corpus readers
     recipe = importlib.import_module(f"recipes.{name}")
     with pytest.raises(StrategyFirst):
         recipe.main(["--quick", "--out", str(tmp_path)])

@@ -1,4 +1,5 @@
-"""--sync-bn: every recipe takes it (default off, explained in --help), and train_stage applies it to the model."""
+"""--sync-bn: every recipe takes it (default off, explained in --help), and an experiment's stages apply it to the
+model."""
 
 import dataclasses
 import json
@@ -9,7 +10,8 @@ import pytest
 
 import keras
 from recipes._cli import CommonConfig, build_parser, parse_config
-from recipes._run import start_run, train_stage
+from recipes._experiment import Experiment
+from recipes._run import start_run
 from tfgm.training import batch_norm_layers, strategy
 
 
@@ -47,15 +49,22 @@ def _build():
     return model
 
 
+def _experiment(cfg):
+    """An Experiment as its `main` sets it up for `train`: config, strategy, run directory."""
+    experiment = Experiment(recipe="sync_test", config=_Config)
+    experiment.cfg, experiment.strategy = cfg, strategy("default")
+    experiment.run = start_run(cfg, "sync_test", experiment.strategy)
+    return experiment
+
+
 @pytest.mark.parametrize("sync_bn", [False, True])
-def test_train_stage_applies_the_runs_sync_bn(tmp_path, capsys, sync_bn):
-    cfg = _Config(out=str(tmp_path), name="r", sync_bn=sync_bn)
-    default = strategy("default")
-    run = start_run(cfg, "sync_test", default)
+def test_an_experiments_stage_applies_the_runs_sync_bn(tmp_path, capsys, sync_bn):
+    experiment = _experiment(_Config(out=str(tmp_path), name="r", sync_bn=sync_bn))
+    run = experiment.run
     rng = np.random.default_rng(0)
     fit = {"x": rng.normal(size=(8, 3)).astype("float32"), "y": rng.normal(size=(8, 2)).astype("float32"),
            "batch_size": 4, "epochs": 1}
-    model = train_stage(run, default, "net", _build, fit)  # the call every recipe makes
+    model = experiment.stage("net", _build, fit)  # the call every recipe makes
     assert [layer.synchronized for layer in batch_norm_layers(model)] == [sync_bn, sync_bn]
     printed = capsys.readouterr().out
     assert ("[net] synchronized batch norm: 2 BatchNormalization layers" in printed) == sync_bn
@@ -64,10 +73,8 @@ def test_train_stage_applies_the_runs_sync_bn(tmp_path, capsys, sync_bn):
     assert [layer.synchronized for layer in batch_norm_layers(reloaded)] == [sync_bn, sync_bn]
 
 
-def test_train_stage_keyword_overrides_the_run(tmp_path):
-    cfg = _Config(out=str(tmp_path), name="r", sync_bn=False)
-    default = strategy("default")
-    run = start_run(cfg, "sync_test", default)
+def test_the_stage_keyword_overrides_the_flag(tmp_path):
+    experiment = _experiment(_Config(out=str(tmp_path), name="r", sync_bn=False))
     fit = {"x": np.ones((4, 3), "float32"), "y": np.ones((4, 2), "float32"), "batch_size": 4, "epochs": 1}
-    model = train_stage(run, default, "net", _build, fit, sync_bn=True)
+    model = experiment.stage("net", _build, fit, sync_bn=True)
     assert all(layer.synchronized for layer in batch_norm_layers(model))

@@ -37,6 +37,7 @@ from tfgm.data import _generated_cache
 from tfgm.data._pipeline import check_split, from_arrays
 from tfgm.data.celeba import CELEBA_ATTRIBUTES
 from tfgm.data.errors import DataError
+from tfgm.data.registry import register
 
 VERSION = 1
 SIZE = 64
@@ -383,3 +384,10 @@ def load(split="train", seed=0, num_examples=None, background="gradient"):
     """Unbatched dataset of {"image": float32 64x64x3 in [0, 1], "attributes": float32 (40,) in {0, 1}}."""
     images, attributes = arrays(split, num_examples, seed, background)
     return from_arrays(images, attributes=attributes)
+
+
+register("builtin_faces", lambda split, seed=0, num_examples=None, **_: load(split, seed, num_examples),
+         ("image", "attributes"), "faces 64×64×3 drawn in code with CelebA's 40 attributes, gradient backgrounds")
+register("builtin_faces_plain", lambda split, seed=0, num_examples=None, **_: load(
+    split, seed, num_examples, background="plain"), ("image", "attributes"),
+    "the built-in faces on muted one-colour backgrounds")

@@ -20,6 +20,7 @@ import numpy as np
 
 from tfgm.data import _generated_cache
 from tfgm.data._pipeline import check_split, from_arrays
+from tfgm.data.registry import register
 
 VERSION = 1
 SIZE = 32
@@ -157,3 +158,7 @@ def load(split="train", seed=0, num_examples=None):
     """Unbatched dataset of {"image": float32 32x32x3 in [0, 1], "label": int32 in 0..9}."""
     images, labels = arrays(split, num_examples, seed)
     return from_arrays(images, labels=labels)
+
+
+register("builtin_objects", lambda split, seed=0, num_examples=None, **_: load(split, seed, num_examples),
+         ("image", "label"), "objects 32×32×3 drawn in code, 10 classes")

@@ -28,6 +28,7 @@ from tfgm.data import _images
 from tfgm.data._pipeline import check_split
 from tfgm.data.celeba import CELEBA_ATTRIBUTES, celeba_preprocess
 from tfgm.data.errors import DataError
+from tfgm.data.registry import register
 
 IMAGE_DIR = "img_align_celeba"
 IMAGE_ZIP = "img_align_celeba.zip"
@@ -208,3 +209,7 @@ def load(path, split="train", num_examples=None):
         return {"image": celeba_preprocess(image), "attributes": attrs}
 
     return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+register("celeba_local", lambda split, path=None, num_examples=None, **_: load(path, split, num_examples=num_examples),
+         ("image", "attributes"), "the files CelebA's authors distribute, in a local folder (path)")

@@ -20,6 +20,7 @@ from PIL import Image
 from tfgm.data import _images
 from tfgm.data._pipeline import check_split, interleaved_split, to_float_image
 from tfgm.data.errors import DataError
+from tfgm.data.registry import register
 
 _GRAY_MODES = ("1", "L", "LA", "I", "I;16", "F")
 _FIX = "Remove or replace that file, or point path= at a folder of valid .png/.jpg/.jpeg/.bmp/.gif images."
@@ -118,3 +119,8 @@ def load(path, split="train", image_size=None, num_examples=None):
         return out
 
     return tf.data.Dataset.from_tensor_slices(columns).map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+register("folder", lambda split, path=None, image_size=None, num_examples=None, **_: load(
+    path, split, image_size=image_size, num_examples=num_examples), ("image", "label"),
+    "a local folder of image files (path); class subfolders give labels")

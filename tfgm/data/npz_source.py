@@ -15,6 +15,7 @@ import numpy as np
 
 from tfgm.data._pipeline import check_split, from_arrays, interleaved_split
 from tfgm.data.errors import DataError
+from tfgm.data.registry import register
 
 _SPLIT_KEYS = {"train": ("train",), "validation": ("validation", "val", "valid"), "test": ("test",)}
 
@@ -127,3 +128,7 @@ def load(path, split="train"):
     if len(x) == 0:
         raise DataError(f"{file}: the {split!r} split is empty; store more examples or per-split keys.")
     return from_arrays(x, **targets)
+
+
+register("npz", lambda split, path=None, **_: load(path, split), ("image", "label", "attributes"),
+         "arrays x (and y: labels or N×K attributes) in a local .npz file (path)")

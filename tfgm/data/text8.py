@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from tfgm.data._pipeline import check_split
 from tfgm.data.errors import DataError
+from tfgm.data.registry import register
 
 ALPHABET = " abcdefghijklmnopqrstuvwxyz"
 VOCAB_SIZE = len(ALPHABET)
@@ -151,26 +152,5 @@ def load(path, split="train", sequence_length=SEQUENCE_LENGTH, num_examples=None
     return tf.data.Dataset.from_tensor_slices(tokens).map(lambda t: {"tokens": tf.cast(t, tf.int32)})
 
 
-_WORDS = {
-    "det": ("the", "a", "one", "every", "this"),
-    "adj": ("small", "old", "green", "quiet", "bright", "heavy", "quick", "strange"),
-    "noun": ("river", "city", "king", "machine", "garden", "language", "mountain", "engine", "letter", "bird"),
-    "verb": ("sees", "builds", "follows", "carries", "writes", "finds", "holds", "crosses"),
-    "prep": ("near", "under", "beyond", "with", "from"),
-}
-_TEMPLATES = (("det", "noun", "verb", "det", "noun"), ("det", "adj", "noun", "verb", "det", "adj", "noun"),
-              ("det", "noun", "verb", "det", "noun", "prep", "det", "noun"), ("det", "adj", "noun", "verb"))
-
-
-def builtin_corpus(num_chars=300_000, seed=0):
-    """A text8-like corpus generated in code: sentences of a fixed 36-word vocabulary drawn from four
-    templates (determiner, adjective, noun, verb, preposition), lowercase, single spaces; uint8 ids
-    [num_chars]. Deterministic from `seed`; learnable by a small LSTM in a few hundred steps."""
-    rng = np.random.default_rng(seed)
-    parts, total = [], 0
-    while total < num_chars:
-        template = _TEMPLATES[rng.integers(len(_TEMPLATES))]
-        sentence = " ".join(_WORDS[kind][rng.integers(len(_WORDS[kind]))] for kind in template) + " "
-        parts.append(sentence)
-        total += len(sentence)
-    return encode("".join(parts)[:num_chars])
+register("text8", lambda split, path=None, num_examples=None, **_: load(path, split, num_examples=num_examples),
+         ("tokens",), "text8 characters from a local text8.zip (path), 180-character windows", images=False)

@@ -12,6 +12,7 @@ unreliable), and the others are downloaded only if a 3-second connection probe t
 otherwise DataError says how to provide the data.
 """
 
+import functools
 import os
 import socket
 import threading
@@ -21,6 +22,7 @@ import tensorflow as tf
 from tfgm.data._pipeline import check_split, to_float_image
 from tfgm.data.celeba import CELEBA_ATTRIBUTES, celeba_preprocess
 from tfgm.data.errors import DataError
+from tfgm.data.registry import register
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "svhn_cropped", "celeb_a")
 DOWNLOAD_HOSTS = {
@@ -136,3 +138,19 @@ def load(name, split="train", data_dir=None, num_examples=None):
         ds = ds.take(num_examples)
     convert = _from_celeba if name == "celeb_a" else _from_labelled
     return ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _register():
+    described = {"mnist": "MNIST digits 28×28×1, 10 classes", "fashion_mnist": "Fashion-MNIST 28×28×1, 10 classes",
+                 "cifar10": "CIFAR-10 32×32×3, 10 classes", "svhn_cropped": "SVHN digits 32×32×3, 10 classes",
+                 "celeb_a": "CelebA 64×64×3 faces, 40 attributes"}
+    for name in DATASETS:
+        register(name, functools.partial(_load_registered, name), ("image", "attributes") if name == "celeb_a"
+                 else ("image", "label"), f"TFDS: {described[name]}", download=True)
+
+
+def _load_registered(name, split, data_dir=None, num_examples=None, **_):
+    return load(name, split, data_dir=data_dir, num_examples=num_examples)
+
+
+_register()

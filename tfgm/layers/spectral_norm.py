@@ -9,6 +9,8 @@ power iteration on every training-mode call (a GAN step calls D on real, fake, p
 import keras
 import tensorflow as tf
 
+from tfgm.layers.walk import sublayers
+
 _OUT_AXIS = {  # axis of the kernel that holds the output channels
     keras.layers.Dense: -1,
     keras.layers.Conv1D: -1,
@@ -140,8 +142,7 @@ def _unit_normal(shape, dtype=None):
 
 def spectral_norm_layers(model):
     """Every `SpectralNorm` layer inside `model` (nested models included), each once, in Keras' layer order."""
-    return [layer for layer in model._flatten_layers(include_self=True, recursive=True)
-            if isinstance(layer, SpectralNorm)]
+    return sublayers(model, SpectralNorm)
 
 
 def power_iterate(model):

@@ -6,7 +6,7 @@ elementwise loss is averaged over the non-batch axes to give one value per examp
 fake batches may then differ in size). With ``reduction="none"`` it returns the per-example ``[B]``
 vector (two-input losses then pair real[i] with fake[i], so both batches must have size B); under a
 distribution strategy pass that vector to ``tf.nn.compute_average_loss``. Half-precision logits are
-upcast to float32.
+upcast to float32. The losses are registered by name (with their options) in `tfgm.losses.registry`.
 """
 
 import tensorflow as tf
@@ -100,7 +100,7 @@ def hinge_generator_loss(fake_logits, reduction="mean"):
 def bgan_generator_loss(fake_logits, log_z=None, reduction="mean"):
     """Boundary-seeking G loss (Hjelm et al. 2018): mean((f_fake - log_z)²).
 
-    ``log_z``: scalar estimate of log Z (e.g. ``LogZEstimate.value``); 0 when None, which targets
+    ``log_z``: scalar estimate of log Z (e.g. the EMA `tfgm.models._base.update_log_z` keeps); 0 when None, which targets
     D(G(z)) = 1/2, the decision boundary. The gradient does not flow into ``log_z``.
     """
     fake = _as_float(fake_logits)
@@ -108,59 +108,3 @@ def bgan_generator_loss(fake_logits, log_z=None, reduction="mean"):
         log_z = 0.0
     log_z = tf.stop_gradient(tf.cast(log_z, fake.dtype))
     return _reduce(tf.square(fake - log_z), reduction)
-
-
-class LogZEstimate(tf.Module):
-    """Exponential moving average of log Z ≈ logsumexp(f_fake) - log N, for ``bgan_generator_loss``.
-
-    Holds one non-trainable float32 scalar variable (created at construction; create the object
-    inside a strategy scope to mirror it — replicas' updates are then averaged).
-    """
-
-    def __init__(self, initial=0.0, name=None):
-        super().__init__(name=name)
-        self._log_z = tf.Variable(
-            float(initial),
-            trainable=False,
-            dtype=tf.float32,
-            synchronization=tf.VariableSynchronization.ON_WRITE,
-            aggregation=tf.VariableAggregation.MEAN,
-            name="log_z",
-        )
-
-    @property
-    def value(self):
-        """Current estimate, a float32 scalar tensor."""
-        return tf.convert_to_tensor(self._log_z)
-
-    def update(self, fake_logits, gamma=0.995):
-        """log_z ← gamma·log_z + (1 - gamma)·(logsumexp(f) - log N), N = number of logits.
-
-        ``fake_logits``: ``[B]`` or ``[B, ...]``; gradients are stopped. Returns the new value.
-        """
-        fake = tf.stop_gradient(tf.reshape(_as_float(fake_logits), [-1]))
-        n = tf.cast(tf.size(fake), tf.float32)
-        batch_log_z = tf.reduce_logsumexp(fake) - tf.math.log(n)
-        gamma = tf.cast(gamma, tf.float32)
-        self._log_z.assign(gamma * self._log_z + (1.0 - gamma) * batch_log_z)
-        return self.value
-
-
-GAN_LOSSES = {
-    "minimax": (discriminator_loss, generator_loss_minimax),
-    "nonsaturating": (discriminator_loss, generator_loss_nonsaturating),
-    "wasserstein": (wasserstein_critic_loss, wasserstein_generator_loss),
-    "least_squares": (least_squares_discriminator_loss, least_squares_generator_loss),
-    "hinge": (hinge_discriminator_loss, hinge_generator_loss),
-    "bgan": (discriminator_loss, bgan_generator_loss),
-}
-
-
-def get_gan_loss(name):
-    """Return ``(discriminator_fn, generator_fn)`` for a name in ``GAN_LOSSES``."""
-    try:
-        return GAN_LOSSES[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"Unknown GAN loss {name!r}; choose one of: {', '.join(sorted(GAN_LOSSES))}."
-        ) from None

@@ -1,11 +1,16 @@
 """Evaluation: likelihood estimates, attribute agreement, sample-quality scores, detection."""
 
-from tfgm.metrics.attributes import attribute_agreement, majority_baseline, mean_image_baseline, subset_mean
+from tfgm.metrics.attributes import (attribute_agreement, blind_baselines, majority_baseline, mean_image_baseline,
+                                     subset_mean)
 from tfgm.metrics.likelihood import elbo, importance_weighted_nll
 from tfgm.metrics.frechet import StreamingStatistics, feature_statistics, frechet_distance
 from tfgm.metrics.inception_score import inception_score
+from tfgm.metrics.attribute_score import attribute_inception_score
 from tfgm.metrics.kid import kernel_inception_distance
+from tfgm.metrics.mode_coverage import mode_coverage
 from tfgm.metrics.detection import detection_auroc, reconstruction_error_ratio, roc_curve
+from tfgm.metrics.detection_report import detection_summary, group_detection
+from tfgm.metrics.free_running import free_running_drift, recurrent_stepper
 from tfgm.metrics.off_manifold import SCORES as OFF_MANIFOLD_SCORES, off_manifold_score
 from tfgm.metrics.robustness import gradient_masking_report, robust_accuracy
 from tfgm.metrics.latent_probe import attribute_probe_accuracy, latent_probe_accuracy

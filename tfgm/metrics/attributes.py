@@ -74,6 +74,25 @@ def mean_image_baseline(classifier, mean_image, dataset, attribute_names=None):
     return _constant_agreement(np.asarray(logits)[0] > 0.0, dataset, attribute_names)
 
 
+def blind_baselines(classifier, train, test, attribute_names=None, max_train=10000, drawn=None):
+    """Both blind baselines of attribute agreement on `test`: "majority" (each attribute's majority value over
+    the first `max_train` training examples) and "mean_image" (the classifier's attributes of their mean image),
+    each with "drawn" (its mean over the attribute names `drawn`, or None), and "protocol".
+
+    train, test: batched dicts with "image" [B, H, W, C] and "attributes" [B, K]."""
+    attributes, image_sum, count = [], 0.0, 0
+    for batch in train.unbatch().take(max_train).batch(500):
+        attributes.append(batch["attributes"].numpy())
+        image_sum = image_sum + batch["image"].numpy().astype(np.float64).sum(axis=0)
+        count += len(attributes[-1])
+    results = {"majority": majority_baseline(np.concatenate(attributes), test, attribute_names),
+               "mean_image": mean_image_baseline(classifier, image_sum / count, test, attribute_names)}
+    for result in results.values():
+        result["drawn"] = subset_mean(result["per_attribute"], drawn) if drawn else None
+    results["protocol"] = {"training_examples": count, "drawn_attributes": list(drawn) if drawn else None}
+    return results
+
+
 def subset_mean(per_attribute, names):
     """Mean of `per_attribute` ({name: value}) over `names` (e.g. the drawn attributes of the built-in faces)."""
     missing = [n for n in names if n not in per_attribute]

@@ -2,12 +2,12 @@
 
 from tfgm.models.discreg_vae import DiscRegVAE
 from tfgm.models.fortified import FortifiedClassifier
-from tfgm.models.fortify import fortify
-from tfgm.models.gan import GAN, VARIANTS, get_variant
+from tfgm.models.fortify import fortify, fortify_identity
+from tfgm.models.gan import GAN
 from tfgm.models.gibbsnet import ALI, GibbsNet
 from tfgm.models.joint_gibbsnet import JointGibbsNet
 from tfgm.models.mixture_density import MixtureDensity
 from tfgm.models.vae import VAE
 
-__all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify", "GAN", "VARIANTS", "get_variant", "ALI",
-           "GibbsNet", "JointGibbsNet", "MixtureDensity"]
+__all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify", "fortify_identity", "GAN", "ALI", "GibbsNet", "JointGibbsNet",
+           "MixtureDensity"]

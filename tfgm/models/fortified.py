@@ -10,7 +10,7 @@ from tfgm.attacks.config import attack_from_config, normalize_attack_config
 from tfgm.layers import FortifiedLayer
 from tfgm.layers._fortified_base import REDUCTIONS, suppress_noise
 from tfgm.metrics.off_manifold import SCORES, check_score, off_manifold_score
-from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin
+from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin, TrackersMixin
 from tfgm.models._seeds import step_seed
 
 _TEST_SEED_STEP = -1
@@ -29,7 +29,7 @@ class _Untracked:
 
 
 @keras.saving.register_keras_serializable(package="tfgm")
-class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
+class FortifiedClassifier(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
     """Classifier whose `network` holds fortified layers (tfgm.layers.FortifiedDense / FortifiedConv2D).
 
     network: Functional model, input [B, ...] (images float32 in [0, 1]) → logits [B, K] (or [B, T, K]
@@ -84,7 +84,7 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
         self.threshold_variable = self.add_weight(
             shape=(), initializer=keras.initializers.Constant(math.inf if threshold is None else float(threshold)),
             trainable=False, name="threshold")
-        self._trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked_terms()}
+        self._init_trackers(self.tracked_terms())
         self.built = True
 
     @property
@@ -97,10 +97,6 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
         if self.attack is None:
             return ("loss", "ce_clean", "rec", "accuracy")
         return ("loss", "ce_clean", "ce_adv", "rec", "rec_adv", "accuracy", "adv_accuracy")
-
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
 
     @property
     def threshold(self):
@@ -181,11 +177,6 @@ class FortifiedClassifier(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model
             loss += terms["ce_adv"] + self.lambda_adv * terms["rec_adv"]
         terms["loss"] = loss
         return terms
-
-    def _update_trackers(self, terms):
-        for name, tracker in self._trackers.items():
-            tracker.update_state(terms[name])
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     def train_step(self, data):
         images, labels = data[self.input_key], data["label"]

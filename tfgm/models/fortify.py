@@ -1,6 +1,8 @@
-"""`fortify`: insert fortified layers into an existing Keras classifier, keeping its layers and weights."""
+"""`fortify`: insert fortified layers into an existing Keras classifier, keeping its layers and weights;
+`fortify_identity`: the same classifier with a frozen identity in that place (its undefended baseline)."""
 
 import keras
+import numpy as np
 
 from tfgm.layers import FortifiedConv2D, FortifiedDense
 from tfgm.models.fortified import FortifiedClassifier
@@ -8,6 +10,11 @@ from tfgm.models.fortified import FortifiedClassifier
 # Default DAE widths when `hidden_units` is None: 256 for vectors (the release's MNIST CNN and MLP DAE);
 # for feature maps, as many filters as the fortified map has channels.
 DEFAULT_DENSE_UNITS = 256
+
+
+def fortified_name(layer):
+    """Name of the fortified layer `fortify` inserts after the layer named `layer`."""
+    return f"fortified_{layer}"
 
 
 def _functional(model):
@@ -29,7 +36,7 @@ def _make_layer(name, shape, hidden_units, conv, noise_stddev, activation, noise
         raise ValueError(f"fortify: layer '{name}' outputs shape {shape}; a convolutional DAE needs [B, H, W, C]")
     units = hidden_units.get(name) if isinstance(hidden_units, dict) else hidden_units
     common = {"noise_stddev": noise_stddev, "activation": activation, "noise_at_inference": noise_at_inference,
-              "seed": seed, "name": f"fortified_{name}"}
+              "seed": seed, "name": fortified_name(name)}
     if use_conv:
         return FortifiedConv2D(int(units or shape[-1]), kernel_size=kernel_size, **common)
     return FortifiedDense(int(units or DEFAULT_DENSE_UNITS), **common)
@@ -95,3 +102,22 @@ def fortify(model, layers, hidden_units=None, noise_stddev=0.1, conv="auto", act
     if seed is not None:
         classifier_kwargs.setdefault("seed", int(seed))
     return FortifiedClassifier(network, **classifier_kwargs)
+
+
+def fortify_identity(model, layer, **classifier_kwargs):
+    """A `FortifiedClassifier` that defends nothing: `model` with a frozen identity after the layer named
+    `layer` (a linear tied autoencoder on the last axis, kernel I [D, D], zero biases, no noise),
+    λ_rec = λ_adv = 0 and the raw score (identically 0).
+
+    Its train step is the fortified one without the reconstruction terms, so with the same attack it is
+    plain adversarial training of `model` (CE on clean + CE on adversarial inputs), and it saves, serves and
+    exports like a fortified model: the baseline of the Fortified Networks tables.
+    classifier_kwargs: FortifiedClassifier arguments besides λ and score (attack, label_smoothing, seed, name, ...).
+    """
+    width = int(model.get_layer(layer).output.shape[-1])
+    classifier = fortify(model, [layer], hidden_units=width, conv=False, activation="linear", noise_stddev=0.0,
+                         lambda_rec=0.0, lambda_adv=0.0, score="raw", **classifier_kwargs)
+    identity = classifier.network.get_layer(fortified_name(layer))
+    identity.kernel.assign(np.eye(width, dtype="float32"))
+    identity.trainable = False
+    return classifier

@@ -3,9 +3,8 @@
 import keras
 import tensorflow as tf
 
-from tfgm._precision import loss_scale_optimizer
 from tfgm.losses import gan
-from tfgm.models._base import SubmodelConfigMixin
+from tfgm.models._base import SubmodelConfigMixin, TrackersMixin, TwoOptimizerMixin, update_log_z
 from tfgm.models._seeds import step_seed
 
 LOSSES = ("bgan", "ls_multihead")
@@ -25,7 +24,7 @@ def _fold(seed, i):
 
 
 @keras.saving.register_keras_serializable(package="tfgm")
-class GibbsNet(SubmodelConfigMixin, keras.Model):
+class GibbsNet(TrackersMixin, TwoOptimizerMixin, SubmodelConfigMixin, keras.Model):
     """Joint model p(x|z), q(z|x) trained by matching the clamped and unclamped chains' (x, z) pairs.
 
     encoder: Functional model images [B, H, W, C] → [z_mean, s], each [B, D]; σ = exp(s) (s is log σ), or
@@ -52,7 +51,8 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
     ALI) and on by default in the GibbsNet recipes: without standardize_z, q(z|x) drifts away from N(0, I), where
     the unclamped chain starts, and GibbsNet's chain collapses to one class (BUILD.md, GibbsNet ablation).
     Batches are dicts with "image"; D and (G, E) are updated simultaneously on the same batch with
-    `compile(d_optimizer=..., g_optimizer=...)`. Logged: d_loss, g_loss, real_logit, fake_logit.
+    `compile(d_optimizer=..., g_optimizer=...)` (each default: Adam with Keras' defaults). Logged: d_loss, g_loss,
+    real_logit, fake_logit.
     """
 
     def __init__(self, encoder, decoder, discriminator, train_steps=3, loss="bgan", log_z_ema=False,
@@ -87,9 +87,7 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
                                           name="log_z_fake")
         self.log_z_real = self.add_weight(shape=(), initializer="zeros", trainable=False, aggregation="mean",
                                           name="log_z_real")
-        self._trackers = {n: keras.metrics.Mean(name=n) for n in ("d_loss", "g_loss", "real_logit", "fake_logit")}
-        self.d_optimizer = None
-        self.g_optimizer = None
+        self._init_trackers(self.tracked_terms())
         self.built = True
 
     @staticmethod
@@ -99,33 +97,19 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
         if len(discriminator.inputs) != 2:
             raise ValueError("discriminator must take [images, z] (2 inputs)")
 
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
+    def tracked_terms(self):
+        """Names of the per-example terms logged each step."""
+        return ("d_loss", "g_loss", "real_logit", "fake_logit")
 
     @property
     def generator_variables(self):
         """Trainable variables of the encoder and decoder (updated by `g_optimizer`)."""
         return self.encoder.trainable_variables + self.decoder.trainable_variables
 
-    def compile(self, d_optimizer="adam", g_optimizer="adam", **kwargs):
-        """Separate optimizers for D and (G, E); built here, inside the active strategy scope."""
-        super().compile(optimizer=None, **kwargs)
-        self.d_optimizer = loss_scale_optimizer(d_optimizer)  # wrapped under mixed_float16
-        self.g_optimizer = loss_scale_optimizer(g_optimizer)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator_variables)
-
-    def get_compile_config(self):
-        if self.d_optimizer is None:
-            return {}
-        return {"d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-                "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer)}
-
-    def compile_from_config(self, config):
-        """Re-compile on `keras.saving.load_model`, so the saved optimizer states are restored too."""
-        if config:
-            self.compile(**{k: keras.saving.deserialize_keras_object(v) for k, v in config.items()})
+    @staticmethod
+    def default_optimizer():
+        """The optimizer of D or (G, E) when `compile` is not given one: Adam with Keras' defaults."""
+        return keras.optimizers.Adam()
 
     # ---- the two conditionals -------------------------------------------------------------------------
     def encode(self, images, training=False):
@@ -274,24 +258,6 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
             terms.update(x_chain=xs, z_chain=zs, z_real=z_real)
         return terms
 
-    def _update_log_z(self, real, fake):
-        """EMA of log Z = logsumexp(f) − log N over the global batch (replicas' logsumexps are gathered: the
-        mean of per-replica estimates would be biased low)."""
-        context = tf.distribute.get_replica_context()
-        replicas = 1 if context is None else context.num_replicas_in_sync
-        for var, logits in ((self.log_z_fake, fake), (self.log_z_real, -real)):
-            flat = tf.stop_gradient(tf.reshape(tf.cast(logits, tf.float32), [-1]))
-            lse, count = tf.reduce_logsumexp(flat)[None], tf.cast(tf.size(flat), tf.float32)[None]
-            if replicas > 1:
-                lse, count = context.all_gather(lse, 0), context.all_gather(count, 0)
-            batch_log_z = tf.reduce_logsumexp(lse) - tf.math.log(tf.reduce_sum(count))
-            var.assign(self.log_z_gamma * var + (1.0 - self.log_z_gamma) * batch_log_z)
-
-    def _log(self, terms):
-        for name, tracker in self._trackers.items():
-            tracker.update_state(terms[name])
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
-
     def _batch_terms(self, data, seed, training):
         """`per_example_terms` of a batch dict (the joint model also reads its "attributes")."""
         return self.per_example_terms(data["image"], seed, training=training)
@@ -310,12 +276,13 @@ class GibbsNet(SubmodelConfigMixin, keras.Model):
         self.d_optimizer.apply_gradients(zip(d_grads, d_vars))
         self.g_optimizer.apply_gradients(zip(g_grads, g_vars))
         if self.log_z_ema:
-            self._update_log_z(terms["_real"], terms["_fake"])
-        return self._log(terms)
+            update_log_z(self.log_z_fake, terms["_fake"], self.log_z_gamma)
+            update_log_z(self.log_z_real, -terms["_real"], self.log_z_gamma)
+        return self._update_trackers(terms)
 
     def test_step(self, data):
         terms = self._batch_terms(data, step_seed(self.seed, _TEST_SEED_STEP), training=False)
-        return self._log(terms)
+        return self._update_trackers(terms)
 
     # ---- export -------------------------------------------------------------------------------------
     serving_default = "sample"

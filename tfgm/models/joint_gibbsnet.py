@@ -40,7 +40,9 @@ class JointGibbsNet(GibbsNet):
         super().__init__(encoder, decoder, discriminator, train_steps=train_steps, loss=loss, **kwargs)
         self.attribute_samples = int(attribute_samples)
         self.num_attributes = int(decoder.outputs[1].shape[-1])
-        self._trackers["g_attributes"] = keras.metrics.Mean(name="g_attributes")
+
+    def tracked_terms(self):
+        return super().tracked_terms() + ("g_attributes",)
 
     @staticmethod
     def _check_nets(encoder, decoder, discriminator):

@@ -5,11 +5,11 @@ import keras
 import tensorflow as tf
 
 from tfgm.losses import likelihoods, mixtures
-from tfgm.models._base import SingleOptimizerMixin
+from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin, TrackersMixin
 
 
 @keras.saving.register_keras_serializable(package="tfgm")
-class MixtureDensity(SingleOptimizerMixin, keras.Model):
+class MixtureDensity(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
     """K-component diagonal Gaussian mixture over y [B, D]: p(y | x) = Σ_k π_k(x) N(y | μ_k(x), diag σ_k(x)²).
 
     network: None — unconditional: logits [K], means [K, D] and log σ [K, D] are the model's own weights (means
@@ -42,16 +42,12 @@ class MixtureDensity(SingleOptimizerMixin, keras.Model):
             self.means = self.add_weight(shape=(k, d), initializer=keras.initializers.RandomNormal(seed=self.seed),
                                          name="means")
             self.log_sigmas = self.add_weight(shape=(k, d), initializer="zeros", name="log_sigmas")
-        self._loss_tracker = keras.metrics.Mean(name="loss")
+        self._init_trackers(("loss",))
         self.built = True
 
     @property
     def conditional(self):
         return self.network is not None
-
-    @property
-    def metrics(self):
-        return [self._loss_tracker]
 
     def mixture_parameters(self, x=None, training=False):
         """(logits, means, log_sigmas), float32, log σ before the floor: [B, K], [B, K, D], [B, K, D] for an MDN
@@ -109,23 +105,46 @@ class MixtureDensity(SingleOptimizerMixin, keras.Model):
             scaled = self.optimizer.scale_loss(loss)
         variables = self.trainable_variables
         self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
-        self._loss_tracker.update_state(nll)
-        return {"loss": self._loss_tracker.result()}
+        return self._update_trackers({"loss": nll})
 
     def test_step(self, data):
         self._check_batch(data)
-        self._loss_tracker.update_state(-self.call(data, training=False))
-        return {"loss": self._loss_tracker.result()}
+        return self._update_trackers({"loss": -self.call(data, training=False)})
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if config.get("network") is not None:
-            config["network"] = keras.saving.deserialize_keras_object(config["network"])
-        return cls(**config)
+    serving_default = "log_prob"
+
+    def serving_endpoints(self):
+        """Serving signatures: {name: (fn, input_signature)}, each returning a dict of float32 tensors.
+
+        log_prob(y [B, D]) → log_prob [B] (nats); sample(n, seed) → y [n, D] (stateless: same seed, same draws).
+        An MDN takes its input too: log_prob(y, x [B, ...]) and sample(x, seed) → y [B, D], one draw per row.
+        """
+        y_spec = tf.TensorSpec((None, self.event_dim), tf.float32, name="y")
+        seed_spec = tf.TensorSpec([], tf.int64, name="seed")
+        if not self.conditional:
+            return {"log_prob": (lambda y: {"log_prob": self.log_prob(y)}, [y_spec]),
+                    "sample": (lambda n, seed: {"y": self.sample(n, seed)},
+                               [tf.TensorSpec([], tf.int32, name="n"), seed_spec])}
+        x_spec = tf.TensorSpec(self.network.inputs[0].shape, self.network.inputs[0].dtype, name="x")
+        return {"log_prob": (lambda y, x: {"log_prob": self.log_prob(y, x)}, [y_spec, x_spec]),
+                "sample": (lambda x, seed: {"y": self.sample(seed=seed, x=x)}, [x_spec, seed_spec])}
+
+    def onnx_graphs(self):
+        """Deterministic sub-graphs for ONNX: an MDN's network x → (logits, means, log_sigmas) (before the σ floor:
+        the client applies `soft_floor` and samples); none for an unconditional mixture (its weights are the
+        parameters)."""
+        if not self.conditional:
+            return {}
+        x_spec = tf.TensorSpec(self.network.inputs[0].shape, self.network.inputs[0].dtype, name="x")
+
+        def head(x):
+            logits, means, log_sigmas = self.mixture_parameters(x)
+            return {"logits": logits, "means": means, "log_sigmas": log_sigmas}
+
+        return {"network": (head, [x_spec])}
+
+    SUBMODELS = ("network",)  # None for an unconditional mixture
 
     def get_config(self):
-        network = keras.saving.serialize_keras_object(self.network) if self.conditional else None
-        return {"name": self.name, "trainable": self.trainable, "num_components": self.num_components,
-                "event_dim": self.event_dim, "network": network, "min_log_sigma": self.min_log_sigma,
-                "seed": self.seed}
+        return self._config(num_components=self.num_components, event_dim=self.event_dim,
+                            min_log_sigma=self.min_log_sigma, seed=self.seed)

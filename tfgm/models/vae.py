@@ -6,14 +6,14 @@ import keras
 import tensorflow as tf
 
 from tfgm.losses import likelihoods
-from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin
+from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin, TrackersMixin
 from tfgm.models._seeds import step_seed
 
 _TEST_SEED_STEP = -1
 
 
 @keras.saving.register_keras_serializable(package="tfgm")
-class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
+class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
     """VAE over images in [0, 1].
 
     encoder: Functional model images [B, H, W, C] → [z_mean, z_log_var], each [B, D].
@@ -59,18 +59,12 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
         self.log_sigma_x = None
         if likelihood != "bernoulli":
             self.log_sigma_x = self.add_weight(shape=self.image_shape, initializer="zeros", name="log_sigma_x")
-        self._trackers = {}
-        for name in self.tracked_terms():
-            self._trackers[name] = keras.metrics.Mean(name=name)
+        self._init_trackers(self.tracked_terms())
         self.built = True
 
     def tracked_terms(self):
         """Names of the per-example terms logged each step (all in nats per example)."""
         return ("loss", "kl", "nll_x")
-
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
 
     def encode(self, images, training=False):
         """images [B, H, W, C] → (z_mean, z_log_var), each [B, D], float32 (also under mixed precision);
@@ -142,11 +136,6 @@ class VAE(SingleOptimizerMixin, SubmodelConfigMixin, keras.Model):
         if "noise" in data:
             return tf.cast(data["noise"], images.dtype)
         return tf.random.stateless_normal([tf.shape(images)[0], self.latent_dim], seed=seed, dtype=images.dtype)
-
-    def _update_trackers(self, terms):
-        for name, tracker in self._trackers.items():
-            tracker.update_state(terms[name])
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     def train_step(self, data):
         images = data["image"]

@@ -15,6 +15,8 @@ _EXPORTS = {
     "strategy": "distribution",
     "global_batch_size": "distribution",
     "RunDir": "run_dir",
+    "RunLock": "run_lock",
+    "RunLocked": "run_lock",
     "write_json_atomic": "atomic",
     "ResumableCheckpoint": "checkpoint",
     "ImageGridCallback": "image_callback",
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from .figures import grouped_bar_chart, labelled_image_rows, pyplot, save_figure
     from .image_grid import make_grid, save_png
     from .nan_guard import NaNGuard, TrainingDiverged
+    from .run_lock import RunLock, RunLocked
     from .multiworker import auto_shard_data, chief_run_dir, is_chief, task_info
     from .panels import latent_model_panels
     from .precision import PRECISIONS, current_precision, loss_scale_optimizer, set_precision

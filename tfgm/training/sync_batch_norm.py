@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import keras
 
+from tfgm.layers.walk import sublayers
+
 
 def batch_norm_layers(model) -> list:
     """Every ``keras.layers.BatchNormalization`` inside ``model`` (itself included), each once.
 
-    Keras' own layer walk (``_flatten_layers``, deduplicated): nested Functional/Sequential models and the
-    sub-models and layers that subclassed models hold as attributes, including layers shared between sub-models.
+    The walk is ``tfgm.layers.walk.sublayers`` (Keras' own): nested Functional/Sequential models, wrapped
+    layers, and the sub-models and layers that subclassed models hold as attributes.
     """
-    return [layer for layer in model._flatten_layers(include_self=True, recursive=True)
-            if isinstance(layer, keras.layers.BatchNormalization)]
+    return sublayers(model, keras.layers.BatchNormalization)
 
 
 def synchronize_batch_norm(model, synchronized: bool = True) -> int:

@@ -1,0 +1,146 @@
+"""The one shape of every recipe: a subclass of `Experiment` declares its config and its stages, the skeleton
+owns the rest (flags, quiet start-up, seed, strategy, run directory, user errors → exit codes, resume, export,
+the summary and the run's wall time).
+
+    class Gan(Experiment):
+        recipe, config = "gan_mnist", Config
+
+        def load(self, cfg): ...                 # data; raise DataError on a bad dataset
+        def train(self, data): ...               # self.stage(...) per model → {name: model}
+        def evaluate(self, models, data): ...    # → metrics.json's content
+        def summary(self, models, metrics): ...  # → the table printed last
+
+    main = Gan(description=__doc__).main
+
+Exit status: 0 done, 1 training diverged (`TrainingDiverged`), 2 a user error (a bad flag: `ValueError` from
+`check`; a bad dataset: `DataError` from `load` or `train`; a `--name`/`--resume` that does not fit the run
+folders; a run folder another live process is working in) or a failed export check. User errors print one
+message and no traceback; nothing already saved (checkpoints, finished stages) is lost, and `--resume` goes on.
+The run folder is locked (`run.lock`) while the run works in it; `summary()`'s text is also saved as summary.txt.
+"""
+
+import sys
+import time
+
+from recipes._cli import CommonConfig, parse_config
+from recipes._run import export_models, start_run, train_stage
+
+
+class Experiment:
+    """A recipe's experiment. Class attributes (or keyword arguments, for families of recipes that share one
+    subclass and differ in a few values): `recipe` (run-directory prefix), `config` (a dataclass deriving from
+    `CommonConfig`, with `quick_overrides()`), `description` (`--help`'s text) and `epilog`.
+
+    During `main`, `self.cfg`, `self.strategy` and (from `train` on) `self.run` hold the parsed config, the
+    distribution strategy and the run directory (`tfgm.training.RunDir`).
+    """
+
+    recipe = ""
+    config = CommonConfig
+    description = ""
+    epilog = ""
+
+    def __init__(self, **attributes):
+        for key, value in attributes.items():
+            if not hasattr(type(self), key):
+                raise TypeError(f"{type(self).__name__} has no attribute {key!r} to set")
+            setattr(self, key, value)
+
+    # ---- what a recipe declares ---------------------------------------------------------------------------
+    def arguments(self, argv):
+        """The command line as the parser should see it (a hook for repeatable flags). argv: list of str."""
+        return argv
+
+    def check(self, cfg):
+        """Raise ValueError for flags that cannot work, before TensorFlow starts."""
+
+    def load(self, cfg):
+        """The data the stages need (anything; passed to `train` and `evaluate`). Runs after the seed and the
+        strategy are set, before the run directory exists; raise `tfgm.data.DataError` for a bad dataset."""
+        return None
+
+    def train(self, data):
+        """Train the stages (`self.stage`) and return {name: model}."""
+        raise NotImplementedError
+
+    def evaluate(self, models, data):
+        """Metrics of the trained models: a JSON-able dict merged into the run's metrics.json, or None."""
+        return None
+
+    def exports(self, models):
+        """{name: model} exported at the end (SavedModel + ONNX with parity checks); default: every model."""
+        return models
+
+    def summary(self, models, metrics):
+        """The text printed at the end of the run (a table of the results beside the paper's)."""
+        return ""
+
+    # ---- what the skeleton provides -----------------------------------------------------------------------
+    def stage(self, name, build, fit_kwargs, callbacks=(), sync_bn=None):
+        """`recipes._run.train_stage` in this run: resumable, NaN-guarded, loaded when finished earlier;
+        `sync_bn` (default: --sync-bn) synchronizes the built model's batch norm across replicas."""
+        return train_stage(self.run, self.strategy, name, build, fit_kwargs, callbacks,
+                           self.cfg.sync_bn if sync_bn is None else sync_bn)
+
+    def main(self, argv=None):
+        """Run the experiment from a command line (default: sys.argv[1:]); returns the exit status."""
+        argv = sys.argv[1:] if argv is None else list(argv)
+        cfg = self.cfg = parse_config(self.config, self.description, self.arguments(argv), self.epilog)
+        try:
+            self.check(cfg)
+        except ValueError as exc:
+            return _user_error(exc)
+        from tfgm.training import quiet_tensorflow
+
+        quiet_tensorflow(cfg.verbose)
+        from tfgm.data import DataError
+        from tfgm.training import RunLock, RunLocked, set_seed, strategy
+
+        started = time.time()
+        set_seed(cfg.seed, cfg.deterministic)
+        self.strategy = strategy(cfg.strategy)  # before any tensor: multi-worker collectives are set at start-up
+        try:
+            data = self.load(cfg)
+        except (ValueError, DataError) as exc:
+            return _user_error(exc, "data: " if isinstance(exc, DataError) else "")
+        locks = []
+        try:
+            self.run = start_run(cfg, self.recipe, self.strategy, lock=lambda run: locks.append(RunLock(run).acquire()))
+        except (ValueError, OSError, RunLocked) as exc:  # a --name / --resume that does not fit the folders there
+            for lock in locks:
+                lock.release()
+            return _user_error(exc)
+        try:
+            return self._stages(data, started)
+        finally:
+            locks[0].release()
+            self.run.cleanup()
+
+    def _stages(self, data, started):
+        from tfgm.data import DataError
+        from tfgm.training import TrainingDiverged
+
+        try:
+            models = self.train(data)
+        except DataError as exc:
+            return _user_error(exc, "data: ")
+        except TrainingDiverged as exc:
+            print(f"\nstopped: {exc}", file=sys.stderr)
+            return 1
+        print("evaluating ...")
+        metrics = self.evaluate(models, data)
+        if metrics is not None:
+            self.run.write_metrics(metrics)
+        exports = self.exports(models)
+        status = export_models(self.run, exports) if self.cfg.export and exports and self.run.is_chief else 0
+        text = self.summary(models, metrics)
+        if text:
+            self.run.write_summary(text)
+            print(f"\n{text}")
+        print(f"\nrun directory: {self.run.path}  ({time.time() - started:.0f} s)")
+        return status
+
+
+def _user_error(exc, prefix=""):
+    print(f"\n{prefix}{exc}", file=sys.stderr)
+    return 2

@@ -1,0 +1,105 @@
+"""Every model class of tfgm.models through the shared harness (tests/models/harness.py): one real train step,
+the get_config round trip, the `.keras` round trip and the export round trip. A new model: add one ModelCase."""
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+
+import tfgm.models
+from tests.models import harness
+from tests.models._tiny import IMAGE_SHAPE, tiny_decoder, tiny_encoder, tiny_features
+from tfgm.losses import gaussian_mixture_head_size
+from tfgm.models import ALI, GAN, VAE, DiscRegVAE, FortifiedClassifier, GibbsNet, JointGibbsNet, MixtureDensity, fortify
+from tfgm.nets import ali_joint_nets, ali_nets, dcgan
+
+rng = np.random.default_rng(0)
+SMALL = (4, 4, 1)  # GibbsNet/ALI images
+JOINT = (8, 8, 1)  # JointGibbsNet images (4 attributes)
+
+
+def _images(shape, batch=4):
+    return lambda: {"image": rng.random((batch,) + shape).astype("float32")}
+
+
+def _mlp_ali():
+    return ali_nets.mlp_ali(SMALL, 3, hidden=(8,), d_hidden=8)
+
+
+def _classifier():
+    x_in = keras.Input((20,), name="x")
+    h = keras.layers.Dense(8, activation="relu", name="h1")(x_in)
+    return keras.Model(x_in, keras.layers.Dense(3, name="logits")(h))
+
+
+def _mdn():
+    x_in = keras.Input((1,), name="x")
+    h = keras.layers.Dense(8, activation="tanh")(x_in)
+    return keras.Model(x_in, keras.layers.Dense(gaussian_mixture_head_size(2, 1))(h))
+
+
+CASES = [
+    harness.ModelCase("vae", lambda: VAE(tiny_encoder(), tiny_decoder(), likelihood="discretized_logistic",
+                                         min_log_sigma=-4.0, seed=3), _images(IMAGE_SHAPE)),
+    harness.ModelCase("discreg_vae", lambda: DiscRegVAE(tiny_encoder(), tiny_decoder(), tiny_features()),
+                      _images(IMAGE_SHAPE)),
+    harness.ModelCase("gan", lambda: GAN(dcgan.mlp_generator(3, 2, (8,)), dcgan.mlp_discriminator(2, (8,))),
+                      lambda: {"image": rng.normal(size=(8, 2)).astype("float32")}, harness.two_adams),
+    harness.ModelCase("gibbsnet", lambda: GibbsNet(*_mlp_ali(), train_steps=2, log_z_ema=True, standardize_z=True),
+                      _images(SMALL), harness.two_adams),
+    harness.ModelCase("ali", lambda: ALI(*_mlp_ali(), loss="ls_multihead"), _images(SMALL), harness.two_adams),
+    harness.ModelCase("joint_gibbsnet",
+                      lambda: JointGibbsNet(*ali_joint_nets.mlp_joint(JOINT, 4, 3, hidden=8), train_steps=2,
+                                            attribute_samples=2),
+                      lambda: {**_images(JOINT)(), "attributes": (rng.random((4, 4)) > 0.5).astype("float32")},
+                      harness.two_adams),
+    harness.ModelCase("fortified", lambda: fortify(_classifier(), ["h1"], hidden_units=4,
+                                                   attack={"name": "fgsm", "eps": 0.1}, seed=0),
+                      lambda: {"image": rng.random((8, 20)).astype("float32"),
+                               "label": rng.integers(0, 3, 8).astype("int32")}),
+    harness.ModelCase("mixture", lambda: MixtureDensity(3, 2, seed=2),
+                      lambda: {"y": rng.normal(size=(8, 2)).astype("float32")}),
+    harness.ModelCase("mdn", lambda: MixtureDensity(2, 1, network=_mdn(), min_log_sigma=-4.0, seed=2),
+                      lambda: {"x": rng.random((8, 1)).astype("float32"),
+                               "y": rng.normal(size=(8, 1)).astype("float32")}),
+]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """{case name: model after `harness.train_one_step`}, each trained once for the module's tests."""
+    return {}
+
+
+def _trained(case, cache):
+    if case.name not in cache:
+        cache[case.name] = harness.train_one_step(case)
+    return cache[case.name]
+
+
+def test_every_model_class_has_a_case():
+    public = {obj for obj in vars(tfgm.models).values() if inspect.isclass(obj) and issubclass(obj, keras.Model)}
+    assert {ALI, GAN, VAE, DiscRegVAE, FortifiedClassifier, GibbsNet, JointGibbsNet, MixtureDensity} <= public
+    covered = {type(case.factory()) for case in CASES}
+    assert public <= covered, f"no harness case for {sorted(c.__name__ for c in public - covered)}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_one_real_train_step(case, trained):
+    _trained(case, trained)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_get_config_round_trip(case, trained):
+    harness.check_config_round_trip(_trained(case, trained))
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_keras_file_round_trip(case, trained, tmp_path):
+    harness.check_keras_round_trip(_trained(case, trained), tmp_path)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_export_round_trip(case, trained, tmp_path):
+    harness.check_export_round_trip(_trained(case, trained), tmp_path)
