@@ -158,11 +158,13 @@ def scores(cfg, model, net, test, real_statistics):
     samples, inpaintings = [], []
     for i in range(0, cfg.score_samples, cfg.batch_size):
         n = min(cfg.batch_size, cfg.score_samples - i)
-        samples.append(np.asarray(model.sample(n, steps=cfg.chain_steps, seed=[cfg.seed, i + 1])))
+        samples.append(np.asarray(model.sample(n, steps=cfg.chain_steps, seed=[cfg.seed, i + 1],
+                                               batch_statistics=cfg.chain_batch_statistics)))
     for batch in test:
         images = np.asarray(batch["image"])
         inpaintings.append(np.asarray(model.inpaint(images, half_mask(images, cfg.inpaint_given),
-                                                    steps=cfg.inpaint_steps, seed=cfg.seed)))
+                                                    steps=cfg.inpaint_steps, seed=cfg.seed,
+                                                    batch_statistics=cfg.chain_batch_statistics)))
     return {key: image_scores(net, np.concatenate(images), real_statistics, _softmax_score, cfg.score_splits)[0]
             for key, images in (("samples", samples), ("inpainting", inpaintings))}
 

@@ -22,21 +22,23 @@ def half_mask(images, given):
     return mask
 
 
-def chain_rows(model, n, steps, seed):
+def chain_rows(model, n, steps, seed, batch_statistics=False):
     """n unclamped chains of `steps` steps from z₀ ~ N(0, I) (stateless in `seed`): [n, steps, H, W, C]."""
     import numpy as np
 
-    return np.swapaxes(np.asarray(model.sample(n, steps=steps, seed=seed, return_chain=True)), 0, 1)
+    chain = model.sample(n, steps=steps, seed=seed, return_chain=True, batch_statistics=batch_statistics)
+    return np.swapaxes(np.asarray(chain), 0, 1)
 
 
-def inpainting_rows(model, images, steps, seed, given="left"):
+def inpainting_rows(model, images, steps, seed, given="left", batch_statistics=False):
     """Inpainting chains of images [R, H, W, C] with the `given` half ("left" | "right") clamped: per row the
     original, the given half (the other grey), then the chain's `steps` images: [R, 2 + steps, H, W, C]."""
     import numpy as np
 
     images = np.asarray(images, "float32")
     mask = half_mask(images, given)
-    chain = np.asarray(model.inpaint(images, mask, steps=steps, seed=seed, return_chain=True))
+    chain = np.asarray(model.inpaint(images, mask, steps=steps, seed=seed, return_chain=True,
+                                     batch_statistics=batch_statistics))
     given = np.where(mask > 0.5, images, 0.5)
     return np.concatenate([images[:, None], given[:, None], np.swapaxes(chain, 0, 1)], axis=1)
 
@@ -52,8 +54,9 @@ def chain_panels(cfg, fixed, chains=8, max_steps=10):
     steps = max(1, min(int(cfg.chain_steps), int(max_steps)))
     inpaint_steps = max(1, min(int(cfg.inpaint_steps), int(max_steps)))
     fixed = np.asarray(fixed, "float32")
-    return {"chain": lambda model: chain_rows(model, chains, steps, cfg.seed),
-            "inpainting": lambda model: inpainting_rows(model, fixed, inpaint_steps, cfg.seed, cfg.inpaint_given)}
+    bs = cfg.chain_batch_statistics
+    return {"chain": lambda model: chain_rows(model, chains, steps, cfg.seed, bs),
+            "inpainting": lambda model: inpainting_rows(model, fixed, inpaint_steps, cfg.seed, cfg.inpaint_given, bs)}
 
 
 def inpainting_png(name, cfg):
@@ -69,14 +72,16 @@ def chain_figures(run, name, model, fixed, cfg):
     from tfgm.training import make_grid, save_png
 
     save_png(os.path.join(run.images_dir, f"{name}_chain_{cfg.chain_steps}_steps.png"),
-             make_grid(chain_rows(model, 8, cfg.chain_steps, cfg.seed)))
+             make_grid(chain_rows(model, 8, cfg.chain_steps, cfg.seed, cfg.chain_batch_statistics)))
     save_png(os.path.join(run.images_dir, inpainting_png(name, cfg)),
-             make_grid(inpainting_rows(model, fixed, cfg.inpaint_steps, cfg.seed, cfg.inpaint_given)))
+             make_grid(inpainting_rows(model, fixed, cfg.inpaint_steps, cfg.seed, cfg.inpaint_given,
+                                       cfg.chain_batch_statistics)))
     snapshots = []
     z = np.random.default_rng(cfg.seed).normal(size=(8, cfg.latent_dim)).astype("float32")
     every = max(1, cfg.long_chain_steps // 10)
     for k in range(0, cfg.long_chain_steps, every):
-        x, z, _ = model.run_chain(z, min(every, cfg.long_chain_steps - k), seed=[cfg.seed, k + 1])
+        x, z, _ = model.run_chain(z, min(every, cfg.long_chain_steps - k), seed=[cfg.seed, k + 1],
+                                  batch_statistics=cfg.chain_batch_statistics)
         snapshots.append(np.asarray(x))
     save_png(os.path.join(run.images_dir, f"{name}_long_chain_{cfg.long_chain_steps}_steps.png"),
              make_grid(np.stack(snapshots, 1)))

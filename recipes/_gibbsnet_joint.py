@@ -33,12 +33,14 @@ def joint_panels(cfg, fixed):
     import numpy as np
 
     def samples(model):
-        images, probs = model.sample_joint(8, steps=min(cfg.chain_steps, 10), seed=cfg.seed)
+        images, probs = model.sample_joint(8, steps=min(cfg.chain_steps, 10), seed=cfg.seed,
+                                           batch_statistics=cfg.chain_batch_statistics)
         images = np.asarray(images)
         return np.stack([images, attribute_panel(probs, images.shape[1])], axis=1)
 
     def inpainting(model):
-        return inpainting_rows(model, fixed, min(cfg.inpaint_steps, 10), cfg.seed, cfg.inpaint_given)
+        return inpainting_rows(model, fixed, min(cfg.inpaint_steps, 10), cfg.seed, cfg.inpaint_given,
+                               cfg.chain_batch_statistics)
 
     return {"joint_samples": samples, "inpainting": inpainting}
 
@@ -82,7 +84,7 @@ def joint_scores(cfg, model, classifier, train, test, real_statistics, data_rate
     from tfgm.metrics import attribute_probe_accuracy
 
     net = keras.Model(classifier.input, [classifier.get_layer("hidden_relu").output, classifier.output])
-    steps = cfg.chain_steps
+    steps, bs = cfg.chain_steps, cfg.chain_batch_statistics
 
     def scores(images):
         return image_scores(net, images, real_statistics, _sigmoid_score, cfg.score_splits,
@@ -91,7 +93,7 @@ def joint_scores(cfg, model, classifier, train, test, real_statistics, data_rate
     samples, sample_probs = [], []
     for i in range(0, cfg.score_samples, cfg.batch_size):
         images, probs = model.sample_joint(min(cfg.batch_size, cfg.score_samples - i), steps=steps,
-                                           seed=[cfg.seed, i + 1])
+                                           seed=[cfg.seed, i + 1], batch_statistics=bs)
         samples.append(np.asarray(images))
         sample_probs.append(np.asarray(probs))
     samples, sample_probs = np.concatenate(samples), np.concatenate(sample_probs)
@@ -100,14 +102,15 @@ def joint_scores(cfg, model, classifier, train, test, real_statistics, data_rate
     for k, batch in enumerate(test):
         images, attrs = np.asarray(batch["image"]), np.asarray(batch["attributes"]) > 0.5
         inpaintings.append(np.asarray(model.inpaint(images, half_mask(images, cfg.inpaint_given),
-                                                    steps=cfg.inpaint_steps, seed=cfg.seed)))
-        predicted.append(np.asarray(model.predict_attributes(images, steps=steps, seed=cfg.seed)) > 0.5)
-        generated = model.generate(attrs.astype("float32"), steps=steps, seed=[cfg.seed, k])
+                                                    steps=cfg.inpaint_steps, seed=cfg.seed, batch_statistics=bs)))
+        predicted.append(np.asarray(model.predict_attributes(images, steps=steps, seed=cfg.seed,
+                                                             batch_statistics=bs)) > 0.5)
+        generated = model.generate(attrs.astype("float32"), steps=steps, seed=[cfg.seed, k], batch_statistics=bs)
         conditional_hits.append((np.asarray(classifier(generated, training=False)) > 0) == attrs)
         truths.append(attrs)
     truths = np.concatenate(truths)
     inpainting_scores, _ = scores(np.concatenate(inpaintings))
-    predict_z = lambda x: model.complete(len(x), steps, cfg.seed, images=x)["z"]  # noqa: E731
+    predict_z = lambda x: model.complete(len(x), steps, cfg.seed, images=x, batch_statistics=bs)["z"]  # noqa: E731
     return {
         "scores": {"samples": sample_scores, "inpainting": inpainting_scores},
         "attribute_prediction_accuracy": float(np.mean(np.concatenate(predicted) == truths)),

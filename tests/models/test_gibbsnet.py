@@ -211,3 +211,28 @@ def test_export_parity_through_export_run(tmp_path):
     loaded = tf.saved_model.load(str(run_dir / "export" / "savedmodel" / "gibbsnet" / "1"))
     served = loaded.signatures["sample"](n=tf.constant(2), steps=tf.constant(4), seed=tf.constant(7, tf.int64))
     np.testing.assert_allclose(served["images"], model.sample(2, steps=4, seed=[7, 0]), atol=1e-5)
+
+
+def test_batch_statistics_chains_normalize_like_the_training_chain_and_change_no_moving_average():
+    model = GibbsNet(*tiny_nets(), train_steps=2, standardize_z=True)
+    moving = [v.numpy().copy() for v in model.non_trainable_variables]
+    batch_stats = model.sample(8, steps=2, seed=3, batch_statistics=True).numpy()
+    for v, before in zip(model.non_trainable_variables, moving):
+        np.testing.assert_array_equal(v.numpy(), before)  # a sample is not a training step
+    reference = GibbsNet.from_config(model.get_config())  # the chain by hand, batch norm in training mode
+    reference.set_weights(model.get_weights())
+    seed = tf.constant([3, 0])
+    z = tf.random.stateless_normal([8, LATENT], seed=_fold(seed, -1))
+    for i in range(2):
+        x = reference.decode(z, seed=_fold(_fold(seed, i), 0), training=True)
+        z = reference.infer(x, seed=_fold(_fold(seed, i), 1), training=True)
+    np.testing.assert_allclose(batch_stats, x.numpy(), atol=1e-5)
+    moving_stats = model.sample(8, steps=2, seed=3).numpy()
+    assert np.abs(moving_stats - batch_stats).max() > 0.05  # untrained moving averages (0, 1) differ from the batch's
+    mask = np.zeros((1, 32, 32, 1), "float32")
+    mask[:, :, :16] = 1
+    filled = model.inpaint(X, mask, steps=2, batch_statistics=True).numpy()
+    np.testing.assert_array_equal(filled[:, :, :16], X[:, :, :16])
+    assert np.abs(filled - model.inpaint(X, mask, steps=2).numpy()).max() > 0.05
+    for v, before in zip(model.non_trainable_variables, moving):
+        np.testing.assert_array_equal(v.numpy(), before)

@@ -211,3 +211,15 @@ def test_export_parity_through_export_run(tmp_path):
     served = loaded.signatures["generate"](attributes=tf.constant(Y), steps=tf.constant(3),
                                            seed=tf.constant(7, tf.int64))
     np.testing.assert_allclose(served["images"], model.generate(Y, steps=3, seed=[7, 0]), atol=1e-5)
+
+
+def test_batch_statistics_chains_change_no_moving_average_and_differ_from_the_moving_averages_chains():
+    model = JointGibbsNet(*tiny_nets(), train_steps=2, standardize_z=True)
+    moving = [v.numpy().copy() for v in model.non_trainable_variables]
+    images, attributes = model.sample_joint(6, steps=3, seed=2, batch_statistics=True)
+    generated = model.generate(Y, steps=2, batch_statistics=True).numpy()
+    for v, before in zip(model.non_trainable_variables, moving):
+        np.testing.assert_array_equal(v.numpy(), before)
+    assert np.abs(images.numpy() - model.sample(6, steps=3, seed=2).numpy()).max() > 0.01
+    assert np.abs(generated - model.generate(Y, steps=2).numpy()).max() > 0.01
+    assert attributes.shape == (6, ATTRS) and np.all((attributes.numpy() >= 0) & (attributes.numpy() <= 1))

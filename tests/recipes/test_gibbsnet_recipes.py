@@ -86,7 +86,7 @@ def test_help_lists_the_recipe_flags(capsys, recipe):
         assert flag in text
 
 
-def test_the_scored_inpainting_clamps_the_configured_half_for_the_configured_steps():
+def test_the_scored_inpainting_clamps_the_configured_half_for_the_configured_steps_and_statistics():
     import keras
     import numpy as np
     import tensorflow as tf
@@ -101,11 +101,13 @@ def test_the_scored_inpainting_clamps_the_configured_half_for_the_configured_ste
 
         calls = []
 
-        def sample(self, n, steps, seed):
+        def sample(self, n, steps, seed, batch_statistics):
+            self.statistics.append(batch_statistics)
             return np.zeros((n, 28, 28, 1), "float32")
 
-        def inpaint(self, images, mask, steps, seed):
+        def inpaint(self, images, mask, steps, seed, batch_statistics):
             self.calls.append((np.asarray(mask), steps))
+            self.statistics.append(batch_statistics)
             return images
 
     images = np.random.default_rng(0).random((6, 28, 28, 1)).astype("float32")
@@ -113,11 +115,12 @@ def test_the_scored_inpainting_clamps_the_configured_half_for_the_configured_ste
     classifier = score_classifier(gibbsnet_mnist.EXPERIMENT.image_shape, 10)
     net = keras.Model(classifier.input, [classifier.get_layer("features").output, classifier.output])
     real = feature_statistics(np.random.default_rng(1).random((6, 128)).astype("float32"))
-    for given, steps in (("left", 4), ("right", 20)):
-        Recorder.calls = []
+    for given, steps, batch_statistics in (("left", 4, True), ("right", 20, False)):
+        Recorder.calls, Recorder.statistics = [], []
         cfg = gibbsnet_mnist.Config(inpaint_given=given, inpaint_steps=steps, score_samples=4, batch_size=4,
-                                    score_splits=2)
+                                    score_splits=2, chain_batch_statistics=batch_statistics)
         scores(cfg, Recorder(), net, test, real)
         assert [s for _, s in Recorder.calls] == [steps, steps]
+        assert Recorder.statistics == [batch_statistics] * 3  # one sample batch, two inpainted batches
         for mask, _ in Recorder.calls:
             np.testing.assert_array_equal(mask, half_mask(images[:3], given))

@@ -1,5 +1,7 @@
 """GibbsNet (Lamb, Hjelm, Ganin, Cohen, Courville & Bengio; thesis ch. 3) and ALI (Dumoulin et al.), its N = 1 case."""
 
+import contextlib
+
 import keras
 import tensorflow as tf
 
@@ -167,8 +169,10 @@ class GibbsNet(TrackersMixin, TwoOptimizerMixin, SubmodelConfigMixin, keras.Mode
         return self.decode(self.infer(images, training=training), training=training)
 
     # ---- chains -------------------------------------------------------------------------------------
-    def _chain(self, z, steps, seed, observed=None, keep=None, record=False):
+    def _chain(self, z, steps, seed, observed=None, keep=None, record=False, batch_statistics=False):
         """`steps` transitions from z [B, D] as a tf.while_loop; x is clamped to `observed` where `keep`.
+        `batch_statistics`: batch norm normalizes with the chains' own batch statistics, as in the training
+        chain, and no moving average is updated (the layers run in a `keras.StatelessScope`).
 
         Returns (x [B, H, W, C], z [B, D], chain [steps, B, H, W, C] or None).
         """
@@ -179,44 +183,54 @@ class GibbsNet(TrackersMixin, TwoOptimizerMixin, SubmodelConfigMixin, keras.Mode
 
         def body(i, x, z, chain):
             step_seed_ = _fold(seed, i)
-            x = self.decode(z, seed=_fold(step_seed_, 0))
+            x = self.decode(z, seed=_fold(step_seed_, 0), training=batch_statistics)
             if observed is not None:
                 x = tf.where(keep, observed, x)
-            z = self.infer(x, seed=_fold(step_seed_, 1))
+            z = self.infer(x, seed=_fold(step_seed_, 1), training=batch_statistics)
             if record:
                 chain = chain.write(i, x)
             return i + 1, x, z, chain
 
-        _, x, z, chain = tf.while_loop(lambda i, *_: i < steps, body, (tf.constant(0), x0, z, chain),
-                                       maximum_iterations=steps)
+        with keras.StatelessScope() if batch_statistics else contextlib.nullcontext():
+            _, x, z, chain = tf.while_loop(lambda i, *_: i < steps, body, (tf.constant(0), x0, z, chain),
+                                           maximum_iterations=steps)
         return x, z, (chain.stack() if record else None)
 
-    def run_chain(self, z, steps, seed=0, return_chain=False):
+    def run_chain(self, z, steps, seed=0, return_chain=False, batch_statistics=False):
         """Continue the unclamped chain from z [B, D] for `steps` steps: (x [B, H, W, C], z [B, D], chain
-        [steps, B, H, W, C] or None). Feeding the returned z back in continues a long chain piece by piece."""
-        x, z, chain = self._chain(tf.convert_to_tensor(z, tf.float32), steps, _seed2(seed), record=return_chain)
+        [steps, B, H, W, C] or None). Feeding the returned z back in continues a long chain piece by piece.
+        `batch_statistics`: see `sample`."""
+        x, z, chain = self._chain(tf.convert_to_tensor(z, tf.float32), steps, _seed2(seed), record=return_chain,
+                                  batch_statistics=batch_statistics)
         return x, z, chain
 
-    def sample(self, n, steps=1, seed=0, return_chain=False):
+    def sample(self, n, steps=1, seed=0, return_chain=False, batch_statistics=False):
         """Run the unclamped chain `steps` (≥ 1) times from z₀ ~ N(0, I): images [n, H, W, C] in [0, 1],
-        or the whole chain x₁…x_steps as [steps, n, H, W, C] with `return_chain`. Stateless in `seed`."""
+        or the whole chain x₁…x_steps as [steps, n, H, W, C] with `return_chain`. Stateless in `seed`.
+
+        `batch_statistics`: batch norm uses the n chains' batch statistics, as the training chain does (the
+        n chains then depend on each other: use n ≳ the training batch), instead of the moving averages
+        (each chain on its own; what the served `sample` endpoint does). No moving average changes."""
         seed = _seed2(seed)
         z = tf.random.stateless_normal(tf.stack([n, self.latent_dim]), seed=_fold(seed, -1))
-        x, _, chain = self._chain(z, steps, seed, record=return_chain)
+        x, _, chain = self._chain(z, steps, seed, record=return_chain, batch_statistics=batch_statistics)
         return chain if return_chain else x
 
-    def inpaint(self, images, mask, steps=20, seed=0, return_chain=False):
+    def inpaint(self, images, mask, steps=20, seed=0, return_chain=False, batch_statistics=False):
         """Fill the unobserved pixels of images [B, H, W, C] (mask broadcastable to it; > 0.5 = observed).
 
         Unobserved pixels start at 0.5; each step z ~ q(z|x), x ← merge(G(z), observed). Observed pixels are
         returned unchanged. Returns images [B, H, W, C] (or the chain [steps, B, H, W, C]).
+        `batch_statistics`: see `sample` (the first encoding too).
         """
         images = tf.convert_to_tensor(images, tf.float32)
         keep = tf.broadcast_to(tf.convert_to_tensor(mask) > 0.5, tf.shape(images))
         seed = _seed2(seed)
         x0 = tf.where(keep, images, tf.fill(tf.shape(images), 0.5))
-        z = self.infer(x0, seed=_fold(seed, -1))
-        x, _, chain = self._chain(z, steps, seed, observed=images, keep=keep, record=return_chain)
+        with keras.StatelessScope() if batch_statistics else contextlib.nullcontext():
+            z = self.infer(x0, seed=_fold(seed, -1), training=batch_statistics)
+        x, _, chain = self._chain(z, steps, seed, observed=images, keep=keep, record=return_chain,
+                                  batch_statistics=batch_statistics)
         return chain if return_chain else x
 
     # ---- training -----------------------------------------------------------------------------------

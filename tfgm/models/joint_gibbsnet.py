@@ -1,5 +1,7 @@
 """GibbsNet over images and binary attributes jointly (thesis §3.6.3, fig. 3.6); train_steps = 1 is joint ALI."""
 
+import contextlib
+
 import keras
 import tensorflow as tf
 
@@ -83,14 +85,15 @@ class JointGibbsNet(GibbsNet):
 
     # ---- chains -------------------------------------------------------------------------------------
     def complete(self, batch, steps=20, seed=0, images=None, image_mask=None, attributes=None,
-                 attribute_mask=None, z=None, return_chain=False):
+                 attribute_mask=None, z=None, return_chain=False, batch_statistics=False):
         """Run `steps` chain steps on `batch` pairs, clamping whatever is observed.
 
         Starts from z (default z₀ ~ N(0, I)); each step (x, y) ~ p(x, y|z), then the observed pixels
         (image_mask > 0.5) and attributes (attribute_mask > 0.5; default: all of `attributes` when given)
         are put back, then z ~ q(z|x, y). Returns a dict: "images" [B, H, W, C], "attributes" [B, A]
         (probabilities p(y|z) of the last step, observed ones clamped), "z" [B, D]; with `return_chain`
-        also "image_chain" [steps, B, H, W, C] and "attribute_chain" [steps, B, A].
+        also "image_chain" [steps, B, H, W, C] and "attribute_chain" [steps, B, A]. `batch_statistics`: batch
+        norm on the chains' own batch statistics, as in training, no moving average changed (`GibbsNet.sample`).
         """
         seed = _seed2(seed)
         steps = tf.cast(steps, tf.int32)
@@ -115,7 +118,7 @@ class JointGibbsNet(GibbsNet):
 
         def body(i, x, p, z, x_chain, y_chain):
             step = _fold(seed, i)
-            x, logits = self.decode_joint(z, seed=_fold(step, 0))
+            x, logits = self.decode_joint(z, seed=_fold(step, 0), training=batch_statistics)
             p = tf.sigmoid(logits)
             y = _bernoulli(logits, _fold(step, 2))
             if keep_x is not None:
@@ -123,52 +126,56 @@ class JointGibbsNet(GibbsNet):
             if keep_y is not None:
                 y = tf.where(keep_y, attributes, y)
                 p = tf.where(keep_y, attributes, p)
-            z = self.infer(x, y, seed=_fold(step, 1))
+            z = self.infer(x, y, seed=_fold(step, 1), training=batch_statistics)
             if return_chain:
                 x_chain, y_chain = x_chain.write(i, x), y_chain.write(i, p)
             return i + 1, x, p, z, x_chain, y_chain
 
         start = (tf.constant(0), tf.zeros(image_shape), tf.zeros(attribute_shape), z, x_chain, y_chain)
-        _, x, p, z, x_chain, y_chain = tf.while_loop(lambda i, *_: i < steps, body, start, maximum_iterations=steps)
+        with keras.StatelessScope() if batch_statistics else contextlib.nullcontext():
+            _, x, p, z, x_chain, y_chain = tf.while_loop(lambda i, *_: i < steps, body, start,
+                                                         maximum_iterations=steps)
         out = {"images": x, "attributes": p, "z": z}
         if return_chain:
             out.update(image_chain=x_chain.stack(), attribute_chain=y_chain.stack())
         return out
 
-    def _chain(self, z, steps, seed, observed=None, keep=None, record=False):
+    def _chain(self, z, steps, seed, observed=None, keep=None, record=False, batch_statistics=False):
         out = self.complete(None, steps, seed, images=observed, image_mask=None if keep is None else
-                            tf.cast(keep, tf.float32), z=z, return_chain=record)
+                            tf.cast(keep, tf.float32), z=z, return_chain=record, batch_statistics=batch_statistics)
         return out["images"], out["z"], out.get("image_chain")
 
-    def sample_joint(self, n, steps=1, seed=0, return_chain=False):
+    def sample_joint(self, n, steps=1, seed=0, return_chain=False, batch_statistics=False):
         """Unclamped chain from z₀ ~ N(0, I): (images [n, H, W, C], attribute probabilities [n, A]), or the
         chains ([steps, n, H, W, C], [steps, n, A]) with `return_chain`."""
-        out = self.complete(n, steps, seed, return_chain=return_chain)
+        out = self.complete(n, steps, seed, return_chain=return_chain, batch_statistics=batch_statistics)
         if return_chain:
             return out["image_chain"], out["attribute_chain"]
         return out["images"], out["attributes"]
 
-    def sample(self, n, steps=1, seed=0, return_chain=False):
+    def sample(self, n, steps=1, seed=0, return_chain=False, batch_statistics=False):
         """Images of the unclamped chain (see `sample_joint` for the attributes too)."""
-        return self.sample_joint(n, steps, seed, return_chain)[0]
+        return self.sample_joint(n, steps, seed, return_chain, batch_statistics)[0]
 
-    def inpaint(self, images, mask, steps=20, seed=0, return_chain=False):
+    def inpaint(self, images, mask, steps=20, seed=0, return_chain=False, batch_statistics=False):
         """Fill unobserved pixels (mask > 0.5 = observed) of images [B, H, W, C], attributes free; observed
         pixels are returned unchanged. Images [B, H, W, C] (or the chain [steps, B, H, W, C])."""
         images = tf.convert_to_tensor(images, tf.float32)
         out = self.complete(tf.shape(images)[0], steps, seed, images=images, image_mask=mask,
-                            return_chain=return_chain)
+                            return_chain=return_chain, batch_statistics=batch_statistics)
         return out["image_chain"] if return_chain else out["images"]
 
-    def predict_attributes(self, images, steps=20, seed=0):
+    def predict_attributes(self, images, steps=20, seed=0, batch_statistics=False):
         """Attribute probabilities [B, A] in [0, 1] for images [B, H, W, C]: the chain with x clamped."""
         images = tf.convert_to_tensor(images, tf.float32)
-        return self.complete(tf.shape(images)[0], steps, seed, images=images)["attributes"]
+        return self.complete(tf.shape(images)[0], steps, seed, images=images,
+                             batch_statistics=batch_statistics)["attributes"]
 
-    def generate(self, attributes, steps=20, seed=0, return_chain=False):
+    def generate(self, attributes, steps=20, seed=0, return_chain=False, batch_statistics=False):
         """Images [B, H, W, C] for attributes [B, A] in {0, 1}: the chain with y clamped (or the chain)."""
         attributes = tf.convert_to_tensor(attributes, tf.float32)
-        out = self.complete(tf.shape(attributes)[0], steps, seed, attributes=attributes, return_chain=return_chain)
+        out = self.complete(tf.shape(attributes)[0], steps, seed, attributes=attributes, return_chain=return_chain,
+                            batch_statistics=batch_statistics)
         return out["image_chain"] if return_chain else out["images"]
 
     # ---- training -----------------------------------------------------------------------------------
