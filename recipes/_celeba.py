@@ -55,3 +55,21 @@ def attribute_classifier(cfg, num_attributes):
                   loss=keras.losses.BinaryCrossentropy(from_logits=True),
                   metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")])
     return model
+
+
+def check_splits(data, num_attributes, batch_size):
+    """DataError when the training split makes no batch (zero steps per epoch would 'finish' untrained models)
+    or a split's attributes differ in count from the training split's. data: {split: unbatched dicts}."""
+    import tensorflow as tf
+
+    from tfgm.data import DataError
+
+    count = int(tf.data.experimental.cardinality(data["train"]))
+    if 0 <= count < batch_size:
+        raise DataError(f"the training split has {count} examples, fewer than one batch of {batch_size}: every "
+                        "epoch would take zero steps; lower --batch-size or raise --train-examples")
+    for split, ds in data.items():
+        width = int(ds.element_spec["attributes"].shape[-1])
+        if width != num_attributes:
+            raise DataError(f"the {split} split has {width} attributes per image, the training split "
+                            f"{num_attributes}: every split must have the same attributes")

@@ -2,6 +2,7 @@
 
 import argparse
 import dataclasses
+import os
 import sys
 import textwrap
 import typing
@@ -89,6 +90,36 @@ def parse_config(config_cls, description, argv=None, epilog=""):
             if key not in given:
                 values[key] = value
     return config_cls(**values)
+
+
+STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
+
+
+def check_common(cfg):
+    """ValueError naming the flag and the fix for a common flag no run can use (before any work is spent)."""
+    from tfgm.training.precision import PRECISIONS
+
+    problems = []
+    if cfg.epochs < 0:
+        problems.append(f"--epochs {cfg.epochs}: must be ≥ 0 (0: each stage's paper default)")
+    if cfg.batch_size < 0:
+        problems.append(f"--batch-size {cfg.batch_size}: must be ≥ 1 (or 0 for the paper's)")
+    if cfg.seed < 0:
+        problems.append(f"--seed {cfg.seed}: must be ≥ 0")
+    if cfg.precision not in PRECISIONS:
+        problems.append(f"--precision {cfg.precision}: choose one of {', '.join(PRECISIONS)}")
+    if cfg.strategy not in STRATEGIES:
+        problems.append(f"--strategy {cfg.strategy}: choose one of {', '.join(STRATEGIES)}")
+    out = os.path.abspath(cfg.out)
+    existing = out
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if os.path.exists(out) and not os.path.isdir(out):
+        problems.append(f"--out {cfg.out}: is a file; give a folder for the run directories")
+    elif not os.access(existing, os.W_OK):
+        problems.append(f"--out {cfg.out}: {existing} is not writable; choose a folder you can write to")
+    if problems:
+        raise ValueError("flags: " + "; ".join(problems))
 
 
 _RUN_FLAGS = {"data_dir", "data_path", "out", "name", "strategy", "precision", "sync_bn", "seed", "resume", "quick",

@@ -22,7 +22,7 @@ The run folder is locked (`run.lock`) while the run works in it; `summary()`'s t
 import sys
 import time
 
-from recipes._cli import CommonConfig, parse_config
+from recipes._cli import CommonConfig, check_common, parse_config
 from recipes._run import export_models, start_run, train_stage
 
 
@@ -52,7 +52,7 @@ class Experiment:
         return argv
 
     def check(self, cfg):
-        """Raise ValueError for flags that cannot work, before TensorFlow starts."""
+        """Raise ValueError for flags that cannot work, before any work (the common flags are checked already)."""
 
     def load(self, cfg):
         """The data the stages need (anything; passed to `train` and `evaluate`). Runs after the seed and the
@@ -86,15 +86,17 @@ class Experiment:
         """Run the experiment from a command line (default: sys.argv[1:]); returns the exit status."""
         argv = sys.argv[1:] if argv is None else list(argv)
         cfg = self.cfg = parse_config(self.config, self.description, self.arguments(argv), self.epilog)
-        try:
-            self.check(cfg)
-        except ValueError as exc:
-            return _user_error(exc)
         from tfgm.training import quiet_tensorflow
 
         quiet_tensorflow(cfg.verbose)
+        try:
+            check_common(cfg)
+            self.check(cfg)
+        except ValueError as exc:
+            return _user_error(exc)
         from tfgm.data import DataError
         from tfgm.training import RunLock, RunLocked, set_seed, strategy
+        from tfgm.training.atomic import remove_stale_temporaries
 
         started = time.time()
         set_seed(cfg.seed, cfg.deterministic)
@@ -110,6 +112,9 @@ class Experiment:
             for lock in locks:
                 lock.release()
             return _user_error(exc)
+        removed, freed = remove_stale_temporaries(self.run.path)
+        if removed:
+            print(f"removed {removed} temporary file(s) an interrupted run left ({freed / 1e6:.1f} MB)")
         try:
             return self._stages(data, started)
         finally:

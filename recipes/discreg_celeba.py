@@ -16,7 +16,9 @@ import os
 import sys
 
 from recipes import _discreg_report as report
-from recipes._celeba import DATASETS, IMAGE_SIZE, attribute_classifier, attribute_names, data_name, splits
+from recipes._celeba import (DATASETS, IMAGE_SIZE, attribute_classifier, attribute_names, check_splits, data_name,
+                             splits)
+from recipes._discreg_checks import check_config, check_layers
 from recipes._cli import CommonConfig, paper_differences
 from recipes._experiment import Experiment
 
@@ -148,12 +150,18 @@ class DiscReg(Experiment):
 
     recipe, config = RECIPE, Config
 
+    def check(self, cfg):
+        check_config(cfg)
+
     def load(self, cfg):
         from recipes._data import batched, first_images
 
+        check_layers(cfg)
         data, num_attributes = splits(cfg, RECIPE)
+        check_splits(data, num_attributes, cfg.batch_size)
         return {"train": batched(data["train"], cfg.batch_size, shuffle_seed=cfg.seed, drop_remainder=True),
-                "validation": batched(data["validation"], cfg.batch_size), "test": batched(data["test"], cfg.batch_size),
+                "validation": batched(data["validation"], cfg.batch_size),
+                "test": batched(data["test"], cfg.batch_size),
                 "fixed": first_images(data["validation"], 16), "names": attribute_names(num_attributes)}
 
     def train(self, data):

@@ -105,3 +105,26 @@ def test_help_lists_what_quick_changes(capsys):
     for text in ("--quick sets (unless given explicitly): --data builtin_faces_plain", "--sigma-lr-multiplier 10.0",
                  "--kl-warmup-steps 120", "--bn-recalibration-batches"):
         assert text in printed
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--epochs", "-1"], "--epochs -1: must be ≥ 0"),
+    (["--batch-size", "-5"], "--batch-size -5: must be ≥ 1"),
+    (["--precision", "float8"], "--precision float8: choose one of float32"),
+    (["--likelihood", "poisson"], "--likelihood poisson: choose one of gaussian"),
+    (["--image-every", "0"], "--image-every 0: must be > 0"),
+    (["--fd-samples", "1"], "--fd-samples 1: the Fréchet distance needs ≥ 2 samples"),
+    (["--layers", "nosuchlayer"], "--layers nosuchlayer: not layers of the attribute classifier (nosuchlayer)"),
+    (["--train-examples", "10", "--batch-size", "25"], "the training split has 10 examples, fewer than one batch"),
+])
+def test_flags_no_run_can_use_stop_before_any_run_folder_with_one_message(tmp_path, capsys, flags, message):
+    status = discreg_celeba.main(["--quick", "--out", str(tmp_path / "runs"), *flags])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and "Traceback" not in err
+    assert not os.path.exists(tmp_path / "runs")
+
+
+def test_an_out_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert discreg_celeba.main(["--quick", "--out", str(tmp_path / "file")]) == 2
+    assert "is a file; give a folder" in capsys.readouterr().err

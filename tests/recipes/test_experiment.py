@@ -119,3 +119,19 @@ def test_unknown_attributes_are_refused():
     with pytest.raises(TypeError, match="no attribute 'recipie'"):
         Toy(recipie="x")
     assert Toy(recipe="other").recipe == "other" and Toy.recipe == "toy"
+
+
+def test_what_killed_writers_left_is_removed_when_the_run_resumes(tmp_path, capsys):
+    assert _main(tmp_path) == 0
+    run = tmp_path / "toy" / "r"
+    leftovers = [run / "models" / ".vae.keras.0123456789ab.tmp.keras", run / ".metrics.json.abcdefabcdef.tmp",
+                 run / "checkpoints" / "vae" / "ckpt-3_temp" / "part-00000-of-00001.data-00000-of-00001",
+                 run / "export" / "savedmodel" / "vae" / ".tmp-1-0123abcd" / "saved_model.pb"]
+    kept = [run / "checkpoints" / "vae" / "ckpt-2.index", run / "models" / "vae.keras", run / "notes.tmp"]
+    for path in leftovers + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * 1000)
+    assert _main(tmp_path, "--resume") == 0
+    assert "removed 4 temporary file(s) an interrupted run left (0.0 MB)" in capsys.readouterr().out
+    assert not any(p.exists() for p in leftovers) and all(p.exists() for p in kept)
+    assert not (run / "checkpoints" / "vae" / "ckpt-3_temp").exists()

@@ -8,6 +8,8 @@ import json
 import math
 import os
 import pathlib
+import re
+import shutil
 import uuid
 from typing import Any, Iterator
 
@@ -32,6 +34,34 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[str]:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+_STALE = (
+    re.compile(r"^\..+\.[0-9a-f]{12}\.tmp.*$"),  # atomic_path's temporary files
+    re.compile(r"^\.tmp-\d+-[0-9a-f]{8}$"),  # export's unpublished SavedModel versions
+    re.compile(r"^ckpt-\d+_temp$"),  # TensorFlow's shards of an unfinished checkpoint save ("ckpt-N_temp/")
+)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> tuple[int, int]:
+    """Remove what killed writers left under ``folder``: atomic_path's temporaries, export's unpublished
+    SavedModel folders and TensorFlow's ``<checkpoint>_temp`` folders. Call it only while no other process
+    writes there (a run holds its ``RunLock``). Returns (entries removed, bytes freed)."""
+    removed, freed = 0, 0
+    for root, dirs, files in os.walk(os.fspath(folder)):
+        for name in list(dirs) + files:
+            if not any(pattern.match(name) for pattern in _STALE):
+                continue
+            path = os.path.join(root, name)
+            if os.path.isdir(path):
+                freed += sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(path) for f in fs)
+                shutil.rmtree(path, ignore_errors=True)
+                dirs.remove(name)
+            else:
+                freed += os.path.getsize(path)
+                os.remove(path)
+            removed += 1
+    return removed, freed
 
 
 def to_jsonable(obj: Any, where: str = "$") -> Any:
