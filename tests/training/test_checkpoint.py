@@ -155,3 +155,29 @@ def test_only_the_chief_writes(tmp_path, mirrored):
         ckpt.set_model(SimpleNamespace(distribute_strategy=_fake_strategy("worker", task_id, {"worker": ["a", "b"]})))
         ckpt.on_epoch_end(0, {"loss": 1.0})
         assert (ckpt.latest and os.path.basename(ckpt.latest)) == expected
+
+
+@pytest.mark.parametrize("damage", ["truncated_data", "truncated_index"])
+def test_a_damaged_newest_checkpoint_is_skipped_for_the_one_before_with_a_warning(tmp_path, data, damage):
+    ckpt_dir = str(tmp_path / "ckpt")
+    model = make_model(0)
+    recorder = EpochRecorder()
+    _fit(model, data, [ResumableCheckpoint(ckpt_dir, model=model), recorder], epochs=2)
+    suffix = ".data-00000-of-00001" if damage == "truncated_data" else ".index"
+    newest = os.path.join(ckpt_dir, "ckpt-2" + suffix)
+    with open(newest, "r+b") as f:
+        f.truncate(os.path.getsize(newest) // 2)
+    resumed = make_model(7)
+    with pytest.warns(RuntimeWarning, match=r"ckpt-2 .*resuming from .*ckpt-1"):
+        assert ResumableCheckpoint(ckpt_dir, model=resumed).restore() == 1
+    assert_same(resumed.get_weights(), recorder.weights[0])
+
+
+def test_checkpoints_are_found_without_the_state_file(tmp_path, data):
+    ckpt_dir = str(tmp_path / "ckpt")
+    model = make_model(0)
+    _fit(model, data, [ResumableCheckpoint(ckpt_dir, model=model)], epochs=2)
+    os.remove(os.path.join(ckpt_dir, "checkpoint"))
+    resumed = make_model(7)
+    assert ResumableCheckpoint(ckpt_dir, model=resumed).restore() == 2
+    assert_same(resumed.get_weights(), model.get_weights())

@@ -22,9 +22,31 @@ def checkpoint_epoch(path: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def checkpoints_newest_first(directory: str) -> list[str]:
+    """Every checkpoint prefix in ``directory`` (``.../ckpt-N`` with its ``.index`` file), highest N first.
+    Found by listing the folder, so a lost or stale ``checkpoint`` state file hides none."""
+    if not os.path.isdir(directory):
+        return []
+    numbers = [int(m.group(1)) for m in (re.fullmatch(r"ckpt-(\d+)\.index", f) for f in os.listdir(directory)) if m]
+    return [os.path.join(directory, f"ckpt-{n}") for n in sorted(numbers, reverse=True)]
+
+
 def latest_checkpoint(directory: str) -> str | None:
     """The newest checkpoint prefix in ``directory`` (``.../ckpt-N``), or None."""
-    return tf.train.latest_checkpoint(directory) if os.path.isdir(directory) else None
+    found = checkpoints_newest_first(directory)
+    return found[0] if found else None
+
+
+def readable(path: str) -> str | None:
+    """None when every tensor of checkpoint ``path`` reads back whole, else what failed (a truncated or damaged
+    ``.index`` or ``.data`` file)."""
+    try:
+        reader = tf.train.load_checkpoint(path)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except (tf.errors.OpError, ValueError, IndexError, RuntimeError) as exc:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return None
 
 
 def _is_chief(strategy) -> bool:
@@ -104,14 +126,26 @@ class ResumableCheckpoint(keras.callbacks.Callback):
                     optimizer.build(obj.trainable_variables)
 
     def restore(self) -> int:
-        """Restore the latest checkpoint, if any. Call before ``fit``.
+        """Restore the newest readable checkpoint, if any. Call before ``fit``.
 
         Returns the number of epochs it recorded, to pass as ``fit(initial_epoch=...)``; 0 if there is
-        no checkpoint. Raises ``ValueError`` if the checkpoint and the objects do not match one to one
-        (another architecture or optimizer); the objects may then be partly overwritten: rebuild them.
+        no checkpoint. A newest checkpoint that does not read back whole (a save killed mid-write, a damaged
+        disk) is skipped for the one before it, with a warning naming both. Raises ``ValueError`` if the
+        checkpoint and the objects do not match one to one (another architecture or optimizer); the objects
+        may then be partly overwritten: rebuild them.
         """
         self._prepare()
-        path = self.latest
+        path, damaged = None, []
+        for candidate in checkpoints_newest_first(self.directory):
+            problem = readable(candidate)
+            if problem is None:
+                path = candidate
+                break
+            damaged.append(f"{candidate} ({problem})")
+        if damaged:
+            warnings.warn(f"unreadable checkpoint(s) skipped: {'; '.join(damaged)}; "
+                          + (f"resuming from {path}" if path else "no intact checkpoint: starting over"),
+                          RuntimeWarning, stacklevel=2)
         if path is None:
             return 0
         _ = self._checkpoint.save_counter  # created on first access: create it so that it is restored too
