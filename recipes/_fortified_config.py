@@ -58,12 +58,19 @@ class FortifiedConfig(CommonConfig):
     validation_examples: int = dataclasses.field(default=0, metadata={
         "help": "validation examples (threshold calibration, monitoring; 0: all)"})
     eval_examples: int = dataclasses.field(default=0, metadata={"help": "test examples of the table (0: all)"})
+    autoattack: bool = dataclasses.field(default=True, metadata={
+        "help": "AutoAttack row of the table at the training ε (tfgm.attacks.autoattack; --no-autoattack skips it)"})
+    autoattack_version: str = dataclasses.field(default="standard", metadata={
+        "help": "AutoAttack version: standard (APGD-CE, APGD-T, FAB-T, Square) | plus | rand"})
+    autoattack_points: int = dataclasses.field(default=1000, metadata={
+        "help": "first test points AutoAttack runs on (and PGD again, for the AutoAttack ≤ PGD check); the paper "
+                "protocol's 1000, or all when fewer"})
 
     @staticmethod
     def quick_overrides():
         """--quick: built-in images, a small budget; proves the whole path in minutes on a 2-core CPU."""
         return {"train_examples": 3000, "validation_examples": 500, "eval_examples": 500, "train_epochs": 3,
-                "sweep_examples": 200, "blackbox_epochs": 3, "blackbox_rounds": 4,
+                "sweep_examples": 200, "blackbox_epochs": 3, "blackbox_rounds": 4, "autoattack_points": 100,
                 "sweep_eps": (0.0, 0.1, 0.3, 0.6, 1.0)}
 
 
@@ -85,6 +92,7 @@ def resolve_eps(cfg, spec):
     return float(cfg.eps) if cfg.eps > 0 else float(spec.thesis_eps[cfg.attack])
 
 
+AUTOATTACK_VERSIONS = ("standard", "plus", "rand")  # tfgm.attacks.autoattack.VERSIONS (checked by a test)
 SCORE_CHOICES = ("cosine", "relative", "raw")  # tfgm.metrics.off_manifold.SCORES (checked by a test)
 
 
@@ -105,5 +113,11 @@ def check_config(cfg):
         raise ValueError(f"flags: --ood-examples must be >= 0, got {cfg.ood_examples}")
     if not 0.0 <= cfg.eps <= 1.0 or any(not 0.0 <= e <= 1.0 for e in (*cfg.fgsm_eps, *cfg.pgd_eps, *cfg.sweep_eps)):
         raise ValueError("flags: every ε must be in [0, 1] (pixel units)")
+    if cfg.autoattack_version not in AUTOATTACK_VERSIONS:
+        raise ValueError(f"flags: --autoattack-version must be one of {' | '.join(AUTOATTACK_VERSIONS)}, got "
+                         f"{cfg.autoattack_version!r}")
+    if cfg.autoattack_points < 1:
+        raise ValueError(f"flags: --autoattack-points must be >= 1, got {cfg.autoattack_points} (--no-autoattack "
+                         "skips AutoAttack)")
     if not 0.0 <= cfg.false_alarm_rate < 1.0:
         raise ValueError(f"flags: --false-alarm-rate must be in [0, 1), got {cfg.false_alarm_rate}")

@@ -2,10 +2,11 @@
 input it sees (clean, attacked, out-of-distribution), gradient-masking checks and the ε-sweep."""
 
 import functools
+import time
 
 import numpy as np
 
-from recipes._fortified_attacks import blackbox_attack, table_attacks
+from recipes._fortified_attacks import autoattack_entry, blackbox_attack, table_attacks, table_pgd
 from recipes._fortified_config import FORTIFIED
 from recipes._fortified_data import array_batches, ood_sets
 
@@ -51,8 +52,38 @@ def make_scorer(model, batch_size):
     return scorer
 
 
+def run_autoattack(cfg, name, model, x, y, eps):
+    """AutoAttack (tfgm.metrics.robust_accuracy's "autoattack" entry) and the table's PGD at `eps` on the first
+    --autoattack-points of x [N, H, W, C] in [0, 1], y [N]: the AutoAttack report summed over batches with
+    "pgd_accuracy" (same points) and "wall_seconds" (the AutoAttack call alone)."""
+    from tfgm import metrics
+
+    n = min(cfg.autoattack_points, len(x))
+    batches = array_batches(x[:n], y[:n], cfg.batch_size)
+    print(f"[{name}] AutoAttack ({cfg.autoattack_version}) at ε={eps:g} on {n} test points ...")
+    pgd_accuracy = metrics.robust_accuracy(model, batches, {"pgd": table_pgd(cfg, eps)})["pgd"]
+    started = time.perf_counter()
+    result = metrics.robust_accuracy(model, batches, {"autoattack": autoattack_entry(cfg)}, eps=eps, seed=cfg.seed)
+    report = dict(result["autoattack_reports"]["autoattack"], pgd_accuracy=pgd_accuracy,
+                  wall_seconds=time.perf_counter() - started)
+    print(f"[{name}] AutoAttack robust accuracy {report['robust_accuracy']:.4f} (PGD on the same points "
+          f"{pgd_accuracy:.4f}; clean {report['clean_accuracy']:.4f}) in {report['wall_seconds']:.0f} s")
+    return report
+
+
+def add_autoattack_check(masking, report):
+    """Add the check "AutoAttack ≤ PGD" (its line, its verdict) to a gradient-masking report, in place."""
+    from tfgm.metrics.robustness import autoattack_vs_pgd
+
+    check, line = autoattack_vs_pgd(report["robust_accuracy"], report["pgd_accuracy"], report["eps"],
+                                    report["num_points"], report["version"])
+    masking["checks"]["autoattack_vs_pgd"] = check
+    masking["lines"].append(line)
+    masking["passed"] = masking["passed"] and check["passed"]
+
+
 def evaluate_models(cfg, spec, models, data, eps):
-    """Table accuracies, detection scores, black-box, gradient-masking reports and the ε-sweep."""
+    """Table accuracies, AutoAttack, detection scores, black-box, gradient-masking reports and the ε-sweep."""
     from tfgm import metrics
     from tfgm.attacks import fgsm
 
@@ -65,7 +96,8 @@ def evaluate_models(cfg, spec, models, data, eps):
         holdout, x_test, y_test = x_test[:cut], x_test[cut:], y_test[cut:]
     batches = array_batches(x_test, y_test, cfg.batch_size)
     scorer = make_scorer(fortified, cfg.batch_size)
-    out = {"accuracy": {}, "recorders": {}, "masking": {}, "sweep": {"eps": sorted(set(cfg.sweep_eps) | {eps})}}
+    out = {"accuracy": {}, "recorders": {}, "masking": {}, "autoattack": {},
+           "sweep": {"eps": sorted(set(cfg.sweep_eps) | {eps})}}
     for name, model in models.items():
         print(f"[{name}] evaluating on {len(x_test)} test examples ...")
         substitute = (blackbox_attack(cfg, spec.input_shape, model, holdout, num_classes, eps) if cfg.blackbox
@@ -79,6 +111,9 @@ def evaluate_models(cfg, spec, models, data, eps):
         report = metrics.gradient_masking_report(model, sweep_batches, eps=eps, eps_grid=cfg.sweep_eps,
                                                  steps=cfg.pgd_steps, blackbox_accuracy=blackbox_acc, seed=cfg.seed)
         out["masking"][name] = report
+        if cfg.autoattack:
+            out["autoattack"][name] = run_autoattack(cfg, name, model, x_test, y_test, eps)
+            add_autoattack_check(report, out["autoattack"][name])
         fgsm_acc = metrics.robust_accuracy(model, sweep_batches,
                                            {f"{e:g}": functools.partial(fgsm, eps=e) for e in out["sweep"]["eps"]})
         out["sweep"][name] = {"pgd": [report["pgd_accuracy"][f"{e:g}"] for e in out["sweep"]["eps"]],

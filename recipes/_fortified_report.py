@@ -7,7 +7,8 @@ from recipes._fortified_config import BASELINE, FORTIFIED, MODEL_LABELS
 def row_label(row):
     """"fgsm@0.3" → "FGSM ε=0.3"."""
     kind, eps = row.rsplit("@", 1)
-    return {"clean": "clean", "fgsm": "FGSM", "pgd": "PGD", "blackbox_fgsm": "black-box FGSM"}[kind] + f" ε={eps}"
+    return {"clean": "clean", "fgsm": "FGSM", "pgd": "PGD", "blackbox_fgsm": "black-box FGSM",
+            "autoattack": "AutoAttack"}[kind] + f" ε={eps}"
 
 
 def thesis_for(spec, row):
@@ -16,16 +17,39 @@ def thesis_for(spec, row):
     return spec.thesis.get((kind, float(eps))) if eps else None
 
 
-def table_rows(spec, accuracy):
-    """Rows of the thesis-style table: measured accuracies and, where the thesis has one, its number."""
+def table_rows(spec, accuracy, autoattack=None):
+    """Rows of the thesis-style table: measured accuracies, their number of test points and, where the thesis
+    has one, its number; then the AutoAttack row (on its own first points) when `autoattack` {model: report}."""
     rows = []
     for row in [r for r in accuracy[FORTIFIED] if r != "num_examples"]:
         thesis = thesis_for(spec, row)
         rows.append({"row": row, "label": "clean" if row == "clean" else row_label(row),
                      BASELINE: accuracy[BASELINE][row], FORTIFIED: accuracy[FORTIFIED][row],
+                     "num_examples": accuracy[FORTIFIED]["num_examples"],
                      "thesis_reference_percent": None if thesis is None else
                      {BASELINE: thesis[0], FORTIFIED: thesis[1], "source": thesis[2]}})
+    if autoattack:
+        report = autoattack[FORTIFIED]
+        row = f"autoattack@{report['eps']:g}"
+        rows.append({"row": row, "label": f"{row_label(row)} ({report['version']})",
+                     BASELINE: autoattack[BASELINE]["robust_accuracy"],
+                     FORTIFIED: autoattack[FORTIFIED]["robust_accuracy"], "num_examples": report["num_points"],
+                     "thesis_reference_percent": None})
     return rows
+
+
+def autoattack_metrics(cfg, eps, autoattack):
+    """metrics.json's "autoattack": version, ε, points and per model the report (robust accuracy after each
+    attack, points broken by each, PGD on the same points, seconds); None under --no-autoattack."""
+    if not autoattack:
+        return None
+    return {"version": cfg.autoattack_version, "norm": "Linf", "eps": eps,
+            "num_points": autoattack[FORTIFIED]["num_points"],
+            "protocol": "tfgm.metrics.robust_accuracy's 'autoattack' entry (tfgm.attacks.autoattack: each attack "
+                        "only on the points still correctly classified) on the first num_points test points (after "
+                        "the black-box holdout); pgd_accuracy: the table's PGD at the same ε on the same points; "
+                        "seconds/cpu_seconds per attack summed over batches, wall_seconds the whole AutoAttack call",
+            "models": autoattack}
 
 
 def thesis_reference(spec, cfg, eps):
@@ -38,17 +62,19 @@ def thesis_reference(spec, cfg, eps):
         "rows": [{"attack": k[0], "eps": k[1], BASELINE: v[0], FORTIFIED: v[1], "source": v[2],
                   "same_training_attack_as_this_run": (k[0], k[1]) == (cfg.attack, eps)}
                  for k, v in spec.thesis.items()],
+        "autoattack": "the thesis reports no AutoAttack numbers (AutoAttack, Croce & Hein 2020, came later)",
     }
 
 
 def summary_table(rows, detection, masking, threshold, cfg):
     """Plain-text summary: the table (percent), detection and the gradient-masking lines."""
-    lines = [f"{'test accuracy (%)':26s} {'adv. training':>13s} {'fortified':>10s}   thesis adv./fort. (reference)",
-             "-" * 86]
+    lines = [f"{'test accuracy (%)':30s} {'adv. training':>13s} {'fortified':>10s} {'points':>7s}   "
+             "thesis adv./fort. (reference)", "-" * 98]
     for r in rows:
         ref = r["thesis_reference_percent"]
         ref_text = "" if ref is None else f"{ref[BASELINE]:.2f} / {ref[FORTIFIED]:.2f} ({ref['source']})"
-        lines.append(f"{r['label']:26s} {100 * r[BASELINE]:13.2f} {100 * r[FORTIFIED]:10.2f}   {ref_text}")
+        lines.append(f"{r['label']:30s} {100 * r[BASELINE]:13.2f} {100 * r[FORTIFIED]:10.2f} {r['num_examples']:7d}"
+                     f"   {ref_text}")
     score = detection["score"]
     lines += ["", f"off-manifold detection (fortified; score {score}; threshold {threshold:.4g} at "
                   f"{cfg.false_alarm_rate:.0%} false alarms on validation, {detection['clean_false_alarm_rate']:.1%} "
@@ -86,8 +112,9 @@ def run_metrics(cfg, spec, eps, data, results, fortified, images):
         "data": cfg.data, "num_classes": data["num_classes"],
         "train_attack": train_attack(cfg, eps),
         "accuracy": results["accuracy"],
-        "table": table_rows(spec, results["accuracy"]),
+        "table": table_rows(spec, results["accuracy"], results["autoattack"]),
         "thesis_reference": thesis_reference(spec, cfg, eps),
+        "autoattack": autoattack_metrics(cfg, eps, results["autoattack"]),
         "detection": {**results["detection"], "threshold": threshold, "false_alarm_rate_target": cfg.false_alarm_rate,
                       "calibration_examples": len(data["validation"][0]), "protocol": DETECTION_PROTOCOL},
         "gradient_masking": results["masking"],

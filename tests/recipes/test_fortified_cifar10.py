@@ -9,7 +9,7 @@ from recipes import fortified_cifar10
 
 TINY = ["--quick", "--train-examples", "128", "--validation-examples", "64", "--eval-examples", "64",
         "--epochs", "1", "--batch-size", "64", "--pgd-steps", "3", "--sweep-eps", "0", "0.03", "1",
-        "--sweep-examples", "32"]
+        "--sweep-examples", "32", "--autoattack-points", "8"]
 
 
 def test_quick_run_trains_both_resnets_and_writes_a_complete_run_directory(tmp_path):
@@ -19,7 +19,9 @@ def test_quick_run_trains_both_resnets_and_writes_a_complete_run_directory(tmp_p
     config = json.load(open(run / "config.json"))
     assert config["data"] == "builtin_objects" and config["resnet_units"] == 1 and config["dae_activation"] == "tanh"
     metrics = json.load(open(run / "metrics.json"))
-    assert [r["row"] for r in metrics["table"]] == ["clean", "fgsm@0.03", "fgsm@0.3", "pgd@0.03"]
+    assert [r["row"] for r in metrics["table"]] == ["clean", "fgsm@0.03", "fgsm@0.3", "pgd@0.03", "autoattack@0.03"]
+    assert metrics["autoattack"]["num_points"] == 8 and metrics["autoattack"]["eps"] == 0.03
+    assert "autoattack_vs_pgd" in metrics["gradient_masking"]["fortified"]["checks"]
     assert metrics["table"][1]["thesis_reference_percent"]["source"] == "table 2.4"
     assert metrics["protocol"]["reconstruction_loss"] == {"reduction": "mean", "lambda_rec": 1.0, "lambda_adv": 1.0}
     assert set(metrics["detection"]["out_of_distribution"]) == {"builtin_digits", "uniform_noise"}
@@ -34,9 +36,11 @@ def test_npz_data_with_the_wrong_image_size_is_resized(tmp_path):
              y=np.arange(300) % 10)
     status = fortified_cifar10.main(["--data", "npz", "--data-path", str(tmp_path / "d.npz"), "--resnet-units", "1",
                                      "--epochs", "1", "--batch-size", "64", "--pgd-steps", "1", "--sweep-eps", "0",
-                                     "--sweep-examples", "16", "--fgsm-eps", "0.03", "--no-export",
+                                     "--sweep-examples", "16", "--fgsm-eps", "0.03", "--no-export", "--no-autoattack",
                                      "--out", str(tmp_path / "runs"), "--name", "n"])
     assert status == 0
     metrics = json.load(open(tmp_path / "runs" / "fortified_cifar10" / "n" / "metrics.json"))
     assert metrics["data"] == "npz" and metrics["num_classes"] == 10
     assert metrics["accuracy"]["fortified"]["num_examples"] == 30
+    assert metrics["autoattack"] is None and [r["row"] for r in metrics["table"]][-1] == "pgd@0.03"
+    assert "autoattack_vs_pgd" not in metrics["gradient_masking"]["fortified"]["checks"]

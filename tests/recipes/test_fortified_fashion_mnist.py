@@ -9,7 +9,7 @@ from recipes import fortified_fashion_mnist
 
 TINY = ["--quick", "--train-examples", "192", "--validation-examples", "64", "--eval-examples", "64",
         "--epochs", "1", "--batch-size", "64", "--attack", "pgd", "--pgd-steps", "3", "--sweep-eps", "0", "1",
-        "--sweep-examples", "32"]
+        "--sweep-examples", "32", "--autoattack-points", "8", "--autoattack-version", "rand"]
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,17 @@ def test_quick_pgd_run_has_the_table_5_columns_and_exports(quick_run):
     metrics = json.load(open(os.path.join(run, "metrics.json")))
     assert metrics["train_attack"] == {"name": "pgd", "eps": 0.1, "step_size": 0.01, "steps": 3}
     rows = {r["row"]: r for r in metrics["table"]}
-    assert list(rows) == ["clean", "fgsm@0.1", "fgsm@0.3", "pgd@0.1"]
+    assert list(rows) == ["clean", "fgsm@0.1", "fgsm@0.3", "pgd@0.1", "autoattack@0.1"]
+    assert rows["autoattack@0.1"]["num_examples"] == 8
+    assert rows["autoattack@0.1"]["label"] == "AutoAttack ε=0.1 (rand)"
+    autoattack = metrics["autoattack"]
+    assert (autoattack["version"], autoattack["eps"], autoattack["num_points"]) == ("rand", 0.1, 8)
+    for name, report in autoattack["models"].items():
+        assert report["attacks"] == ["apgd-ce", "apgd-dlr"]
+        assert report["hyperparameters"]["apgd-ce"]["eot_samples"] == 20
+        check = metrics["gradient_masking"][name]["checks"]["autoattack_vs_pgd"]
+        assert (check["autoattack_accuracy"], check["pgd_accuracy"]) == (report["robust_accuracy"],
+                                                                         report["pgd_accuracy"])
     assert rows["pgd@0.1"]["thesis_reference_percent"]["fortified"] == 79.54
     same = [r for r in metrics["thesis_reference"]["rows"] if r["same_training_attack_as_this_run"]]
     assert [(r["attack"], r["eps"]) for r in same] == [("pgd", 0.1)]

@@ -84,7 +84,7 @@ def _model_checks(model, x, version):
 
 
 def autoattack(model, x, y, eps=0.3, version="standard", attacks=None, seed=None, batch_size=250, clip=(0.0, 1.0),
-               steps=None, queries=None, targets=None):
+               steps=None, queries=None, targets=None, progress=None):
     """Run AutoAttack's L∞ ensemble and return the per-example worst inputs and a report.
 
     model: any callable images [B, ...] → logits [B, K] (deterministic, or use version="rand").
@@ -97,6 +97,8 @@ def autoattack(model, x, y, eps=0.3, version="standard", attacks=None, seed=None
     report["deviations"]; a number computed with overrides is not a standard AutoAttack number).
     Each attack runs in batches of `batch_size` only on the points still correctly classified; a point counts
     as broken when the model misclassifies the attack's output. seed: int or None (drawn and recorded).
+    progress: None, or a callable(attack name, its index, number of attacks, points still robust, all points,
+    seconds the attack took) called after each attack (the clean pass is index 0, name "clean").
 
     Returns (x_adv float32 [N, ...], report): x_adv[i] is the adversarial input that broke point i, else x[i].
     report: version, norm, eps, num_points, num_classes, clean_accuracy, robust_accuracy,
@@ -132,6 +134,8 @@ def autoattack(model, x, y, eps=0.3, version="standard", attacks=None, seed=None
     predicted = np.concatenate([np.asarray(_runs.predict(model, x[i:i + batch_size]))
                                 for i in range(0, n, batch_size)])
     robust = predicted == y
+    if progress is not None:
+        progress("clean", 0, len(runs), int(robust.sum()), n, time.perf_counter() - wall0)
     broken_by = [None if ok else "clean" for ok in robust]
     x_adv = x_np.copy()
     after, seconds, cpu = {}, {}, {}
@@ -152,6 +156,8 @@ def autoattack(model, x, y, eps=0.3, version="standard", attacks=None, seed=None
                 broken_by[i] = name
         after[name] = float(robust.mean())
         seconds[name], cpu[name] = time.perf_counter() - wall, time.process_time() - clock
+        if progress is not None:
+            progress(name, a + 1, len(runs), int(robust.sum()), n, seconds[name])
     seconds["total"], cpu["total"] = time.perf_counter() - wall0, time.process_time() - cpu0
     by_square = sum(b == "square" for b in broken_by)
     if "square" in after and by_square > 0.002 * n and len(runs) > 1:

@@ -191,5 +191,19 @@ def gradient_masking_report(model, dataset, eps=0.3, eps_grid=(0.1, 0.3, 0.6, 1.
             **({} if square_queries is None else {"square_accuracy": acc["square"]})}
 
 
+def autoattack_vs_pgd(autoattack_accuracy, pgd_accuracy, eps, num_points, version="standard"):
+    """The check "AutoAttack ≤ PGD": robust accuracy under AutoAttack must not exceed PGD's on the same points
+    (accuracies in [0, 1]); a violation is evidence of a broken attack (or of an evaluation on other points).
+    Returns (check {"passed", "eps", "autoattack_accuracy", "pgd_accuracy", "num_points", "version"}, one
+    PASS/FAIL line for a gradient-masking report's "lines")."""
+    aa, pg = float(autoattack_accuracy), float(pgd_accuracy)
+    check = {"passed": aa <= pg, "eps": float(eps), "autoattack_accuracy": aa, "pgd_accuracy": pg,
+             "num_points": int(num_points), "version": version}
+    line = (f"{_verdict(check['passed'])} eps={float(eps):g}: AutoAttack ({version}) accuracy {aa:.4f} vs PGD "
+            f"{pg:.4f} on the same {int(num_points)} points (AutoAttack must not exceed PGD"
+            + ("" if check["passed"] else ": evidence of a broken attack") + ")")
+    return check, line
+
+
 def _verdict(passed):
     return "SKIP" if passed is None else ("PASS" if passed else "FAIL")
