@@ -42,12 +42,9 @@ def merge_records(records, labels):
 
 def make_scorer(model, batch_size):
     """x → {"scores": {"raw": [N], model.score: [N]}, "predictions": [N]} from the fortified model, noise-free."""
-    names = list(dict.fromkeys(["raw", model.score]))
-
     def scorer(x):
-        outputs = {n: model.predict_with_score(x, batch_size=batch_size, score=n) for n in names}
-        return {"scores": {n: out[1] for n, out in outputs.items()},
-                "predictions": outputs[model.score][0].argmax(-1)}
+        probs, scores = model.predict_scores(x, batch_size=batch_size)
+        return {"scores": scores, "predictions": probs.argmax(-1)}
 
     return scorer
 

@@ -91,10 +91,10 @@ def _measure(cfg, model, x, y):
     attack = model.adversarial_examples
     advs = np.concatenate([attack(x[i:i + cfg.batch_size], y[i:i + cfg.batch_size], seed=cfg.seed).numpy()
                            for i in range(0, len(x), cfg.batch_size)])
-    clean_probs, clean = model.predict_with_score(x, batch_size=cfg.batch_size, score="raw")
-    adv_probs, adv = model.predict_with_score(advs, batch_size=cfg.batch_size, score="raw")
-    clean_score = model.predict_with_score(x, batch_size=cfg.batch_size)[1]
-    adv_score = model.predict_with_score(advs, batch_size=cfg.batch_size)[1]
+    clean_probs, clean_scores = model.predict_scores(x, batch_size=cfg.batch_size)
+    adv_probs, adv_scores = model.predict_scores(advs, batch_size=cfg.batch_size)
+    clean, adv = clean_scores["raw"], adv_scores["raw"]
+    clean_score, adv_score = clean_scores[model.score], adv_scores[model.score]
     return {"error_ratio": metrics.reconstruction_error_ratio(clean, adv),
             "auroc_raw": metrics.detection_auroc(clean, adv),
             "auroc": metrics.detection_auroc(clean_score, adv_score), "score": model.score,

@@ -289,3 +289,17 @@ def test_the_shipped_setting_detects_fgsm_and_noise_on_digits_where_the_raw_erro
     raw = detection_auroc(*(model.predict_with_score(x, score="raw")[1] for x in (x_test, adv)))
     assert chosen > 0.85 and chosen > raw + 0.3
     assert detection_auroc(clean, model.predict_with_score(noise)[1]) > 0.9
+
+
+
+def test_predict_scores_is_one_pass_giving_the_raw_error_beside_the_models_score(monkeypatch):
+    data = rng.random((40, 20)).astype("float32")
+    model = fortify(net(), ["h1"], hidden_units=4)
+    calls = []
+    real = model._noise_free_outputs
+    monkeypatch.setattr(model, "_noise_free_outputs", lambda images, score: calls.append(score) or real(images, score))
+    probs, scores = model.predict_scores(data, batch_size=40)
+    assert calls == [model.score] and set(scores) == {"raw", model.score} and model.score != "raw"
+    np.testing.assert_allclose(probs, model.predict_with_score(data)[0], rtol=1e-6)
+    np.testing.assert_allclose(scores["raw"], model.predict_with_score(data, score="raw")[1], rtol=1e-5)
+    np.testing.assert_allclose(scores[model.score], model.predict_with_score(data)[1], rtol=1e-5)

@@ -214,15 +214,25 @@ class FortifiedClassifier(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMix
                 "off_manifold_score": score, "off_manifold": score > self.threshold_variable}
 
     def _scorer(self, score):
-        """Compiled images → (probabilities, score) for one score name, cached per model."""
+        """Compiled images → (probabilities, raw error, score) for one score name, cached per model."""
         cache = self._scorers.value
         if score not in cache:
             def run(images):
-                logits, _, values = self._noise_free_outputs(images, score)
-                return tf.nn.softmax(logits), values
+                logits, raw, values = self._noise_free_outputs(images, score)
+                return tf.nn.softmax(logits), raw, values
 
             cache[score] = tf.function(run, reduce_retracing=True)
         return cache[score]
+
+    def _predict(self, x, batch_size, score):
+        """x [N, ...] → (probabilities [N, K], raw error [N], `score` [N]) as numpy: one noise-free pass."""
+        fn = self._scorer(score)
+        x = np.asarray(x)
+        if int(batch_size) < 1:
+            raise ValueError(f"predict_with_score: batch_size must be >= 1, got {batch_size}")
+        step = int(batch_size)
+        outputs = [fn(tf.constant(x[i:i + step], self._input_dtype)) for i in range(0, len(x), step)]
+        return tuple(np.concatenate([np.asarray(o[k]) for o in outputs]) for k in range(3))
 
     def predict_with_score(self, x, batch_size=256, score=None):
         """x [N, ...] → (probabilities [N, K], off-manifold score [N]) as numpy, noise-free, in batches.
@@ -230,16 +240,14 @@ class FortifiedClassifier(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMix
         score: a name in tfgm.metrics.off_manifold.SCORES; None = the model's `score` (what `threshold` and
         the exported `off_manifold` use).
         """
-        fn = self._scorer(self.score if score is None else check_score(score))
-        x = np.asarray(x)
-        if int(batch_size) < 1:
-            raise ValueError(f"predict_with_score: batch_size must be >= 1, got {batch_size}")
-        probs, scores = [], []
-        for i in range(0, len(x), int(batch_size)):
-            p, v = fn(tf.constant(x[i:i + int(batch_size)], self._input_dtype))
-            probs.append(p.numpy())
-            scores.append(v.numpy())
-        return np.concatenate(probs), np.concatenate(scores)
+        probs, _, values = self._predict(x, batch_size, self.score if score is None else check_score(score))
+        return probs, values
+
+    def predict_scores(self, x, batch_size=256):
+        """x [N, ...] → (probabilities [N, K], {"raw": raw error [N], model's score: [N]}) in one noise-free pass
+        (the thesis' raw error beside the score the alarm uses)."""
+        probs, raw, values = self._predict(x, batch_size, self.score)
+        return probs, {"raw": raw, self.score: values}
 
     def calibrate_threshold(self, dataset, false_alarm_rate=0.05):
         """Set `threshold` on the model's `score` so a fraction ≈ `false_alarm_rate` of clean `dataset` inputs
@@ -255,7 +263,7 @@ class FortifiedClassifier(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMix
         scores = []
         for batch in dataset:
             x = batch[self.input_key] if isinstance(batch, dict) else (batch[0] if isinstance(batch, tuple) else batch)
-            scores.append(fn(tf.cast(x, self._input_dtype))[1].numpy())
+            scores.append(fn(tf.cast(x, self._input_dtype))[2].numpy())
         scores = np.sort(np.concatenate(scores)) if scores else np.zeros([0])
         if scores.size == 0:
             raise ValueError("calibrate_threshold: the dataset yielded no examples")
