@@ -92,11 +92,9 @@ def parse_config(config_cls, description, argv=None, epilog=""):
     return config_cls(**values)
 
 
-STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
-
-
 def check_common(cfg):
     """ValueError naming the flag and the fix for a common flag no run can use (before any work is spent)."""
+    from tfgm.training.distribution import STRATEGIES
     from tfgm.training.precision import PRECISIONS
 
     problems = []

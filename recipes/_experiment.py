@@ -29,7 +29,7 @@ from recipes._run import export_models, start_run, train_stage
 class Experiment:
     """A recipe's experiment. Class attributes (or keyword arguments, for families of recipes that share one
     subclass and differ in a few values): `recipe` (run-directory prefix), `config` (a dataclass deriving from
-    `CommonConfig`, with `quick_overrides()`), `description` (`--help`'s text) and `epilog`.
+    `CommonConfig`, with `quick_overrides()`) and `description` (`--help`'s text).
 
     During `main`, `self.cfg`, `self.strategy` and (from `train` on) `self.run` hold the parsed config, the
     distribution strategy and the run directory (`tfgm.training.RunDir`).
@@ -38,7 +38,6 @@ class Experiment:
     recipe = ""
     config = CommonConfig
     description = ""
-    epilog = ""
 
     def __init__(self, **attributes):
         for key, value in attributes.items():
@@ -85,7 +84,7 @@ class Experiment:
     def main(self, argv=None):
         """Run the experiment from a command line (default: sys.argv[1:]); returns the exit status."""
         argv = sys.argv[1:] if argv is None else list(argv)
-        cfg = self.cfg = parse_config(self.config, self.description, self.arguments(argv), self.epilog)
+        cfg = self.cfg = parse_config(self.config, self.description, self.arguments(argv))
         from tfgm.training import quiet_tensorflow
 
         quiet_tensorflow(cfg.verbose)

@@ -8,8 +8,7 @@ import keras
 import tensorflow as tf
 
 from tfgm.data import gaussian_grid
-from tfgm.training import pyplot
-from tfgm.training.atomic import atomic_path
+from tfgm.training import pyplot, save_figure
 
 
 class LossCurves(keras.callbacks.Callback):
@@ -99,9 +98,7 @@ def plot_series(path, series, xlabel, title=""):
     if title:
         axes[0, 0].set_title(title)
     fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=90)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def mode_scatter(path, panels, std, seed):
@@ -122,6 +119,4 @@ def mode_scatter(path, panels, std, seed):
         ax.set(xlim=(-6, 6), ylim=(-6, 6), aspect="equal")
         ax.set_title(title, fontsize=8)
     fig.tight_layout()
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=90)
-    plt.close(fig)
+    save_figure(fig, path)

@@ -6,6 +6,7 @@ import os
 
 from recipes._gibbsnet_common import image_scores
 from recipes._gibbsnet_figures import half_mask, inpainting_rows
+from tfgm.training.atomic import atomic_path
 
 
 def attribute_panel(probs, size):
@@ -56,9 +57,8 @@ def joint_figure(run, name, model, names, cfg):
              make_grid(np.stack([images, attribute_panel(probs, images.shape[1])], axis=1)))
     lines = [f"sample {i}: " + ", ".join(n for n, p in zip(names, row) if p > 0.5) for i, row in enumerate(probs)]
     path = os.path.join(run.images_dir, f"{name}_joint_samples_attributes.txt")
-    with open(path + ".tmp", "w") as f:
+    with atomic_path(path, suffix=".txt") as tmp, open(tmp, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
-    os.replace(path + ".tmp", path)
 
 
 def conditional_figure(run, name, model, test_batch, cfg):

@@ -7,36 +7,32 @@ from typing import Callable
 
 from tfgm.data.errors import DataError
 
-OPTIONS = ("data_dir", "path", "image_size", "num_examples", "seed")  # what `load` may pass a source
-
-
 @dataclasses.dataclass(frozen=True)
 class Source:
     """One registered dataset.
 
-    load: (split, **options) → unbatched tf.data.Dataset of dicts; options are `OPTIONS` (a source ignores
-    the ones it does not use). keys: the keys its elements can hold ("image", "label", "attributes", "tokens"; the 2-D probe's points are
-    under "image").
-    description: one line for --help. download: read through TFDS (prepared data or a download).
-    images: `load` resizes / converts channels / truncates the images afterwards (False: tokens, points).
+    load: (split, **options) → unbatched tf.data.Dataset of dicts; options are data_dir, path, image_size,
+    num_examples and seed (a source ignores the ones it does not use). keys: the keys its elements can hold
+    ("image", "label", "attributes", "tokens"; the 2-D probe's points are under "image"). description: one line
+    for --help. images: `load` resizes / converts channels / truncates the images afterwards (False: tokens,
+    points).
     """
 
     name: str
     load: Callable
     keys: tuple
     description: str
-    download: bool = False
     images: bool = True
 
 
 _SOURCES = {}
 
 
-def register(name, load, keys, description, download=False, images=True):
+def register(name, load, keys, description, images=True):
     """Add dataset `name` (see `Source`); a name registered twice is a bug and raises ValueError."""
     if name in _SOURCES:
         raise ValueError(f"dataset {name!r} is registered twice")
-    _SOURCES[name] = Source(name, load, tuple(keys), description, download, images)
+    _SOURCES[name] = Source(name, load, tuple(keys), description, images)
 
 
 def source(name):

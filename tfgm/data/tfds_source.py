@@ -146,7 +146,7 @@ def _register():
                  "celeb_a": "CelebA 64×64×3 faces, 40 attributes"}
     for name in DATASETS:
         register(name, functools.partial(_load_registered, name), ("image", "attributes") if name == "celeb_a"
-                 else ("image", "label"), f"TFDS: {described[name]}", download=True)
+                 else ("image", "label"), f"TFDS: {described[name]}")
 
 
 def _load_registered(name, split, data_dir=None, num_examples=None, **_):

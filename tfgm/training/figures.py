@@ -25,7 +25,6 @@ def pyplot():
 
 def save_figure(fig, path: str | os.PathLike) -> str:
     """Write a matplotlib figure as PNG atomically (parent folders created) and close it."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     pyplot().close(fig)
