@@ -1,3 +1,5 @@
+import importlib
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -190,3 +192,19 @@ def test_bad_settings_raise_before_any_work():
         apgd(model, x, eps=0.1, restarts=0)
     with pytest.raises(ValueError, match="clip"):
         apgd(model, x, eps=0.1, clip=None)
+
+
+def test_restarts_run_again_on_the_points_left_unbroken_each_with_its_own_seed(monkeypatch):
+    module = importlib.import_module("tfgm.attacks.apgd")
+    calls, run = [], module._common.run
+
+    def spy(core, model, tensors, static):
+        calls.append((int(tensors[0].shape[0]), tuple(np.asarray(tensors[4]))))
+        return run(core, model, tensors, static)
+
+    monkeypatch.setattr(module._common, "run", spy)
+    model = Linear(12, 4, seed=3)
+    x, y = correctly_classified(model, 32, 12, seed=3)
+    apgd(model, x, y, eps=0.04, steps=5, seed=7, restarts=3)
+    assert len(calls) == 3 and len({seed for _, seed in calls}) == 3
+    assert calls[0][0] == 32 and calls[1][0] == calls[2][0] < 32  # restarts attack only what run 1 left

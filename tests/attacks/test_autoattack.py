@@ -1,3 +1,5 @@
+import importlib
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -76,7 +78,7 @@ def test_masked_gradients_fall_to_square_and_are_flagged():
     assert report["robust_accuracy"] <= 0.1 and any("Square" in w for w in report["warnings"])
 
 
-def test_rand_version_averages_over_draws_and_standard_warns_on_a_randomized_model():
+def test_rand_version_averages_over_draws_and_standard_warns_on_a_randomized_model(monkeypatch):
     linear = Linear(20, 10, seed=2)
     gen = tf.random.Generator.from_seed(0)
 
@@ -86,8 +88,12 @@ def test_rand_version_averages_over_draws_and_standard_warns_on_a_randomized_mod
     x, y = correctly_classified(linear, 16, 20, seed=2)
     with pytest.warns(UserWarning, match="randomized"):
         autoattack(noisy, x, y, eps=0.02, attacks=["apgd-ce"], steps=2, seed=0)
+    module = importlib.import_module("tfgm.attacks.autoattack")
+    sent, apgd = [], module.apgd
+    monkeypatch.setattr(module, "apgd", lambda *args, **kwargs: sent.append(kwargs) or apgd(*args, **kwargs))
     _, report = autoattack(noisy, x, y, eps=0.05, version="rand", steps=5, seed=0)
     assert report["hyperparameters"]["apgd-dlr"]["eot_samples"] == 20 and report["warnings"] == []
+    assert sent and all(kwargs["eot_samples"] == 20 for kwargs in sent)  # what APGD received, not only the plan
     assert report["robust_accuracy"] < report["clean_accuracy"]
 
 

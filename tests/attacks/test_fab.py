@@ -1,3 +1,5 @@
+import importlib
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -142,3 +144,19 @@ def test_bad_settings_raise():
         fab(model, x, eps=0.1, targets=9)
     with pytest.raises(ValueError, match="eta"):
         fab(model, x, eps=0.1, targets=2, eta=0.5)
+
+
+def test_restarts_after_the_first_start_at_random_on_the_points_left_unbroken(monkeypatch):
+    module = importlib.import_module("tfgm.attacks.fab")
+    calls, run = [], module._common.run
+
+    def spy(core, model, tensors, static):
+        calls.append((int(tensors[0].shape[0]), static["random_start"], tuple(np.asarray(tensors[-3]))))
+        return run(core, model, tensors, static)
+
+    monkeypatch.setattr(module._common, "run", spy)
+    model = Linear(20, 10, seed=3)
+    x, y = correctly_classified(model, 16, 20, seed=3)
+    fab(model, x, y, eps=0.01, targeted=False, steps=4, restarts=3, seed=5)
+    assert [random for _, random, _ in calls] == [False, True, True]
+    assert calls[0][0] == 16 and calls[1][0] <= 16 and calls[2][0] <= calls[1][0]

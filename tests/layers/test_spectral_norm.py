@@ -215,6 +215,9 @@ def test_mixed_precision_keeps_u_and_sigma_in_float32():
     out = layer(x, training=True)
     assert layer.u.dtype == "float32" and out.dtype == tf.bfloat16
     np.testing.assert_allclose(tf.cast(out, tf.float32), reference(x), rtol=0.03, atol=0.03)
+    assert layer.sigma().dtype == tf.float32  # σ computed in float32 (bfloat16 would move it by ~0.4 %)
+    np.testing.assert_allclose(float(layer.sigma()), float(reference.sigma()), rtol=1e-6)
+    np.testing.assert_allclose(layer.normalized_kernel(), reference.normalized_kernel(), rtol=1e-6)
 
 
 def test_zero_kernel_gives_zeros_without_nan_and_keeps_u():
