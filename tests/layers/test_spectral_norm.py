@@ -215,9 +215,11 @@ def test_mixed_precision_keeps_u_and_sigma_in_float32():
     out = layer(x, training=True)
     assert layer.u.dtype == "float32" and out.dtype == tf.bfloat16
     np.testing.assert_allclose(tf.cast(out, tf.float32), reference(x), rtol=0.03, atol=0.03)
+    u = layer.u.numpy().astype("float64")
+    expected = np.linalg.norm(_matrix(layer.layer.kernel.numpy().astype("float64"), -1) @ (u / np.linalg.norm(u)))
     assert layer.sigma().dtype == tf.float32  # σ computed in float32 (bfloat16 would move it by ~0.4 %)
-    np.testing.assert_allclose(float(layer.sigma()), float(reference.sigma()), rtol=1e-6)
-    np.testing.assert_allclose(layer.normalized_kernel(), reference.normalized_kernel(), rtol=1e-6)
+    np.testing.assert_allclose(float(layer.sigma()), expected, rtol=1e-5)
+    np.testing.assert_allclose(layer.normalized_kernel(), layer.layer.kernel.numpy() / expected, rtol=1e-5)
 
 
 def test_zero_kernel_gives_zeros_without_nan_and_keeps_u():
