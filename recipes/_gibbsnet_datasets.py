@@ -40,13 +40,20 @@ class GibbsNetDataset(GibbsExperiment):
     classes = ()
     scatter = False
 
+    def check(self, cfg):
+        super().check(cfg)
+        self._check_latent(cfg.latent_dim)
+
+    def _check_latent(self, latent_dim):
+        if self.nets == "mnist2d_ali" and latent_dim != 2:
+            raise ValueError(f"flags: {self.recipe} is the 2-D-latent model; got --latent-dim {latent_dim}")
+
     def build_nets(self, latent_dim, width, noise_dim, heads):
         """(encoder, decoder, discriminator) of `tfgm.nets.ali_nets.<nets>`."""
         from tfgm.nets import ali_nets
 
+        self._check_latent(latent_dim)
         if self.nets == "mnist2d_ali":
-            if latent_dim != 2:
-                raise ValueError(f"{self.recipe} is the 2-D-latent model; got --latent-dim {latent_dim}")
             return ali_nets.mnist2d_ali(width, noise_dim, heads)
         return getattr(ali_nets, self.nets)(latent_dim, width, noise_dim, heads)
 

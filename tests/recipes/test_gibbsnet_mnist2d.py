@@ -61,6 +61,8 @@ def test_resume_loads_the_finished_models(quick_run, capsys):
     assert "[ali] finished earlier" in printed and "[gibbsnet] finished earlier" in printed
 
 
-def test_a_latent_other_than_2_is_refused():
+def test_a_latent_other_than_2_is_refused(tmp_path, capsys):
     with pytest.raises(ValueError, match="2-D-latent"):
         gibbsnet_mnist2d.EXPERIMENT.build_nets(3, 1.0, 0, 1)
+    assert gibbsnet_mnist2d.main(TINY + ["--latent-dim", "3", "--out", str(tmp_path)]) == 2  # before any work
+    assert "2-D-latent model; got --latent-dim 3" in capsys.readouterr().err and not os.listdir(tmp_path)

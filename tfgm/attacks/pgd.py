@@ -2,16 +2,12 @@
 
 import tensorflow as tf
 
-from tfgm.attacks import _common
-
-
-def _broadcast(mask, x):
-    return tf.reshape(mask, tf.concat([tf.shape(mask), tf.ones([tf.rank(x) - 1], tf.int32)], axis=0))
+from tfgm.attacks import _common, _runs
 
 
 def _keep_best(best_x, best_loss, x, loss):
     better = loss > best_loss
-    return tf.where(_broadcast(better, x), x, best_x), tf.where(better, loss, best_loss)
+    return tf.where(_runs.expand(better, x), x, best_x), tf.where(better, loss, best_loss)
 
 
 def _pgd_core(model, x, y, eps, step_size, seed, lo, hi, steps, random_start, restarts, eot_samples):

@@ -10,7 +10,7 @@ import math
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfgm.losses.likelihoods import MIN_LOG_SIGMA, soft_floor
+from tfgm.losses.likelihoods import MIN_LOG_SIGMA, _sum_per_example, soft_floor
 
 tfd = tfp.distributions
 
@@ -25,10 +25,6 @@ def _seed(seed):
     """int or [2] int tensor → [2] int32 stateless seed."""
     seed = tf.cast(seed, tf.int32)
     return tf.stack([seed, 0]) if seed.shape.rank == 0 else seed
-
-
-def _sum_per_example(x):
-    return tf.reduce_sum(tf.reshape(x, [tf.shape(x)[0], -1]), axis=1)
 
 
 def _floored(log_sigma, floor):
@@ -131,11 +127,6 @@ def split_gaussian_mixture(head, dims):
 
 # ----------------------------------------------------------------------------------------------------------
 # Discretized logistic mixture (PixelCNN++)
-
-
-def _coefficient_pairs(channels):
-    """(c, j) for j < c, in the order of the coefficient channels: (1, 0), (2, 0), (2, 1), …"""
-    return [(c, j) for c in range(1, channels) for j in range(c)]
 
 
 def logistic_mixture_channels(num_components, channels=3):
