@@ -100,8 +100,8 @@ def hinge_generator_loss(fake_logits, reduction="mean"):
 def bgan_generator_loss(fake_logits, log_z=None, reduction="mean"):
     """Boundary-seeking G loss (Hjelm et al. 2018): mean((f_fake - log_z)²).
 
-    ``log_z``: scalar estimate of log Z (e.g. the EMA `tfgm.models._base.update_log_z` keeps); 0 when None, which targets
-    D(G(z)) = 1/2, the decision boundary. The gradient does not flow into ``log_z``.
+    ``log_z``: scalar estimate of log Z (e.g. the EMA `tfgm.models._base.update_log_z` keeps); 0 when None,
+    which targets D(G(z)) = 1/2, the decision boundary. The gradient does not flow into ``log_z``.
     """
     fake = _as_float(fake_logits)
     if log_z is None:
