@@ -36,8 +36,9 @@ class Config(FortifiedConfig):
 
     @staticmethod
     def quick_overrides():
-        """--quick: built-in digits, 3000 training examples, 3 epochs."""
-        return {**FortifiedConfig.quick_overrides(), "data": "builtin_digits"}
+        """--quick: built-in digits, 3000 training examples, 6 epochs (at 3 the fortified net was less robust
+        to FGSM than the baseline, 28.9 vs 41.4 %; at 6 it is more robust on seeds 0 and 1: BUILD.md)."""
+        return {**FortifiedConfig.quick_overrides(), "data": "builtin_digits", "train_epochs": 6}
 
 
 main = FortifiedImages(config=Config, spec=SPEC, description=__doc__).main
