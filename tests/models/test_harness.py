@@ -11,7 +11,8 @@ import tfgm.models
 from tests.models import harness
 from tests.models._tiny import IMAGE_SHAPE, tiny_decoder, tiny_encoder, tiny_features
 from tfgm.losses import gaussian_mixture_head_size
-from tfgm.models import ALI, GAN, VAE, DiscRegVAE, FortifiedClassifier, GibbsNet, JointGibbsNet, MixtureDensity, fortify
+from tfgm.models import (ALI, GAN, RBM, VAE, DiscRegVAE, FortifiedClassifier, GibbsNet, JointGibbsNet, MixtureDensity,
+                         fortify)
 from tfgm.nets import ali_joint_nets, ali_nets, dcgan
 
 rng = np.random.default_rng(0)
@@ -63,6 +64,7 @@ CASES = [
     harness.ModelCase("mdn", lambda: MixtureDensity(2, 1, network=_mdn(), min_log_sigma=-4.0, seed=2),
                       lambda: {"x": rng.random((8, 1)).astype("float32"),
                                "y": rng.normal(size=(8, 1)).astype("float32")}),
+    harness.ModelCase("rbm", lambda: RBM(16, 4, persistent=True, chains=4, seed=2), _images(SMALL)),
 ]
 
 

@@ -15,3 +15,5 @@ from tfgm.metrics.off_manifold import SCORES as OFF_MANIFOLD_SCORES, off_manifol
 from tfgm.metrics.robustness import gradient_masking_report, robust_accuracy
 from tfgm.metrics.latent_probe import attribute_probe_accuracy, latent_probe_accuracy
 from tfgm.metrics.evaluator import GeneratorEvaluator, evaluate_generator
+from tfgm.metrics.partition import (ais_log_partition, exact_log_partition, exact_samples, rais_log_partition,
+                                    rbm_log_likelihood)
