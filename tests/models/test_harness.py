@@ -11,7 +11,7 @@ import tfgm.models
 from tests.models import harness
 from tests.models._tiny import IMAGE_SHAPE, tiny_decoder, tiny_encoder, tiny_features
 from tfgm.losses import gaussian_mixture_head_size
-from tfgm.models import (ALI, GAN, RBM, VAE, DiscRegVAE, FortifiedClassifier, GibbsNet, JointGibbsNet, MixtureDensity,
+from tfgm.models import (ALI, GAN, NCE, RBM, VAE, DiscRegVAE, FortifiedClassifier, GibbsNet, JointGibbsNet, MixtureDensity,
                          fortify)
 from tfgm.nets import ali_joint_nets, ali_nets, dcgan
 
@@ -32,6 +32,11 @@ def _classifier():
     x_in = keras.Input((20,), name="x")
     h = keras.layers.Dense(8, activation="relu", name="h1")(x_in)
     return keras.Model(x_in, keras.layers.Dense(3, name="logits")(h))
+
+
+def _energy():
+    x_in = keras.Input((2,), name="x")
+    return keras.Model(x_in, keras.layers.Dense(1)(keras.layers.Dense(8, activation="tanh")(x_in)))
 
 
 def _mdn():
@@ -65,6 +70,8 @@ CASES = [
                       lambda: {"x": rng.random((8, 1)).astype("float32"),
                                "y": rng.normal(size=(8, 1)).astype("float32")}),
     harness.ModelCase("rbm", lambda: RBM(16, 4, persistent=True, chains=4, seed=2), _images(SMALL)),
+    harness.ModelCase("nce", lambda: NCE(_energy(), noise_ratio=2, seed=1),
+                      lambda: {"image": rng.normal(size=(8, 2)).astype("float32")}),
 ]
 
 

@@ -7,8 +7,9 @@ from tfgm.models.gan import GAN
 from tfgm.models.gibbsnet import ALI, GibbsNet
 from tfgm.models.joint_gibbsnet import JointGibbsNet
 from tfgm.models.mixture_density import MixtureDensity
+from tfgm.models.nce import NCE
 from tfgm.models.rbm import RBM
 from tfgm.models.vae import VAE
 
 __all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify", "fortify_identity", "GAN", "ALI", "GibbsNet", "JointGibbsNet",
-           "MixtureDensity", "RBM"]
+           "MixtureDensity", "RBM", "NCE"]
