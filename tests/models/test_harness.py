@@ -11,8 +11,8 @@ import tfgm.models
 from tests.models import harness
 from tests.models._tiny import IMAGE_SHAPE, tiny_decoder, tiny_encoder, tiny_features
 from tfgm.losses import gaussian_mixture_head_size
-from tfgm.models import (ALI, GAN, NCE, RBM, VAE, DiscRegVAE, FortifiedClassifier, GibbsNet, JointGibbsNet, MixtureDensity,
-                         fortify)
+from tfgm.models import (ALI, GAN, NCE, RBM, VAE, DiscRegVAE, EnergyModel, FortifiedClassifier, GibbsNet,
+                         JointGibbsNet, MixtureDensity, fortify)
 from tfgm.nets import ali_joint_nets, ali_nets, dcgan
 
 rng = np.random.default_rng(0)
@@ -72,6 +72,9 @@ CASES = [
     harness.ModelCase("rbm", lambda: RBM(16, 4, persistent=True, chains=4, seed=2), _images(SMALL)),
     harness.ModelCase("nce", lambda: NCE(_energy(), noise_ratio=2, seed=1),
                       lambda: {"image": rng.normal(size=(8, 2)).astype("float32")}),
+    harness.ModelCase("energy_model", lambda: EnergyModel(_energy(), buffer_size=16, langevin_steps=2, step_size=0.1,
+                                                           seed=1),
+                      lambda: {"image": rng.random((8, 2)).astype("float32")}),
 ]
 
 

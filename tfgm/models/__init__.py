@@ -1,6 +1,7 @@
 """One algorithm per file: keras.Model subclasses that own their train_step/test_step."""
 
 from tfgm.models.discreg_vae import DiscRegVAE
+from tfgm.models.energy_model import EnergyModel
 from tfgm.models.fortified import FortifiedClassifier
 from tfgm.models.fortify import fortify, fortify_identity
 from tfgm.models.gan import GAN
@@ -12,4 +13,4 @@ from tfgm.models.rbm import RBM
 from tfgm.models.vae import VAE
 
 __all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify", "fortify_identity", "GAN", "ALI", "GibbsNet", "JointGibbsNet",
-           "MixtureDensity", "RBM", "NCE"]
+           "MixtureDensity", "RBM", "NCE", "EnergyModel"]
