@@ -1,7 +1,9 @@
 """Export trained runs for serving: SavedModel (TF Serving) and ONNX, with parity checks.
 
 ``python -m export RUN_DIR`` (see ``--help``) or ``export_run(run_dir)`` from a recipe. Export knows no
-model class: a model declares ``serving_endpoints()``, ``serving_default`` and ``onnx_graphs()``.
+model class: a model declares ``serving_endpoints()``, ``serving_default`` and ``onnx_graphs()``, and
+optionally ``serving_limits`` ({endpoint: {max_batch, max_n, max_steps}}) and ``serving_input_ranges``
+({input name: (low, high)}); every signature is guarded in the graph (export/limits.py, endpoints.py).
 Names load on first use, so ``python -m export`` can silence TensorFlow before importing it.
 """
 

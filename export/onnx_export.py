@@ -17,6 +17,7 @@ from .parity import check_parity, keras_outputs
 
 OPSET = 17
 STANDARD_DOMAINS = ("", "ai.onnx")
+LAYOUTS = ("nhwc_float", "nchw_uint8")
 
 
 class UnsupportedOpsError(ValueError):
@@ -70,6 +71,32 @@ def check_onnx_ops(model_proto, what: str = "ONNX graph") -> dict[str, int]:
             "(e.g. stateless random ops) in the graph; export only deterministic graphs (the client draws z)"
         )
     return dict(sorted(collections.Counter(n.op_type for n in _nodes(model_proto.graph)).items()))
+
+
+def nchw_uint8(fn):
+    """``fn`` (returning "images" float [B, H, W, C] in [0, 1]) as the layout torch-fidelity and other PyTorch
+    consumers read: {"images": uint8 [B, 3, H, W]} (round(255·x), clipped; one channel repeated to three),
+    its only output."""
+
+    def images_nchw_uint8(*args):
+        images = tf.cast(tf.round(tf.clip_by_value(fn(*args)["images"], 0.0, 1.0) * 255.0), tf.uint8)
+        if images.shape[-1] == 1:
+            images = tf.tile(images, [1, 1, 1, 3])
+        return {"images": tf.transpose(images, [0, 3, 1, 2])}
+
+    return images_nchw_uint8
+
+
+def image_generators(graphs: dict) -> dict:
+    """The graphs ``{name: (fn, signature)}`` that map one input (z) to an "images" output of rank 4."""
+    found = {}
+    for name, (fn, sig) in graphs.items():
+        if len(sig) != 1:
+            continue
+        outputs = tf.function(fn, input_signature=list(sig), autograph=False).get_concrete_function().structured_outputs
+        if isinstance(outputs, dict) and "images" in outputs and outputs["images"].shape.rank == 4:
+            found[name] = (fn, sig)
+    return found
 
 
 def convert(fn, specs, opset: int = OPSET):

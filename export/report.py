@@ -33,14 +33,21 @@ def table_rows(report: dict) -> list[tuple[str, str, str, str, str]]:
     """``(model, format, endpoint or graph, max |error|, status)`` per exported piece."""
     rows = []
     for model, entry in report["models"].items():
+        if entry.get("skipped"):
+            rows.append((model, "-", "-", "-", "skipped (nothing to serve)"))
+            continue
         if entry.get("error"):
             rows.append((model, "-", "-", "-", "FAIL: " + entry["error"].splitlines()[0][:100]))
             continue
         saved = entry["savedmodel"]
+        chains = saved.get("chain_statistics", {})
         for name, parity in saved["parity"].items():
             err = max(r["max_abs_error"] for r in parity)
             ok = all(r["passed"] for r in parity)
-            rows.append((model, "savedmodel", name, _err(err), "ok" if ok else "FAIL parity"))
+            status = "ok" if ok else "FAIL parity"
+            if name in chains:
+                status += "; chain statistics " + ("ok" if chains[name]["passed"] else "FAIL")
+            rows.append((model, "savedmodel", name, _err(err), status))
         for name, graph in entry.get("onnx", {}).items():
             if graph.get("error"):
                 rows.append((model, "onnx", name, "-", "FAIL: " + graph["error"].splitlines()[0][:100]))

@@ -62,3 +62,32 @@ def test_non_standard_domain_is_listed_even_inside_subgraphs():
         check_onnx_ops(_model([const, cond]))
     standard = helper.make_node("Relu", ["x"], ["y"])
     assert check_onnx_ops(_model([standard])) == {"Relu": 1}
+
+
+def test_nchw_uint8_generator_is_what_torch_fidelity_reads(tmp_path):
+    """torch-fidelity's GenerativeModelONNX feeds z to the first input, reads the first output: uint8 [B, 3, H, W]."""
+    from export.run import export_model
+    from tests.export.conftest import tiny_vae
+
+    model = tiny_vae()
+    entry = export_model(model, "vae", str(tmp_path), batch_sizes=(1, 7), onnx_layout="nchw_uint8")
+    assert entry["passed"], entry.get("traceback") or entry["onnx"]
+    assert set(entry["onnx"]) == {"decoder", "decoder_nchw_uint8"}
+    graph = entry["onnx"]["decoder_nchw_uint8"]
+    assert graph["outputs"] == {"images": {"shape": [None, 3, 32, 32], "dtype": "uint8"}}
+    session = onnxruntime.InferenceSession(graph["path"], providers=["CPUExecutionProvider"])
+    assert len(session.get_inputs()) == 1 and len(session.get_outputs()) == 1
+    z = np.random.default_rng(3).normal(size=(7, LATENT)).astype("float32")
+    images = session.run(None, {session.get_inputs()[0].name: z})[0]
+    assert images.dtype == np.uint8 and images.shape == (7, 3, 32, 32)
+    expected = np.round(np.clip(model.decode(z).numpy(), 0, 1) * 255).transpose(0, 3, 1, 2)
+    assert np.max(np.abs(images.astype(int) - expected)) <= 1 and images.std() > 0
+
+
+def test_nchw_uint8_repeats_one_channel_to_three():
+    from export.onnx_export import nchw_uint8
+
+    gray = nchw_uint8(lambda z: {"images": tf.reshape(z, [-1, 2, 2, 1]), "other": z})
+    out = gray(tf.constant([[0.0, 0.5, 1.0, 2.0]]))
+    assert list(out) == ["images"] and out["images"].dtype == tf.uint8
+    np.testing.assert_array_equal(out["images"].numpy(), np.tile(np.array([[[0, 128], [255, 255]]]), (1, 3, 1, 1)))

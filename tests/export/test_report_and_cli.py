@@ -107,3 +107,55 @@ def test_cli_exports_a_run_and_prints_the_table(tmp_path):
     assert all(r[-1] == "ok" for r in rows)
     assert lines[-1] == f"passed; report: {os.path.join(run_dir, 'export', 'export_report.json')}"
     assert os.path.isdir(os.path.join(run_dir, "export", "savedmodel", "vae", "1"))
+
+
+def _plain_classifier():
+    x_in = keras.Input((4,))
+    return keras.Model(x_in, keras.layers.Dense(3)(x_in), name="classifier")
+
+
+def _read_report(run_dir):
+    with open(os.path.join(run_dir, "export", "export_report.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def test_model_with_nothing_to_serve_is_skipped_and_a_reexport_keeps_the_passing_report(tmp_path, capsys,
+                                                                                       monkeypatch):
+    run_dir = make_run_dir(tmp_path, {"vae": tiny_vae(), "classifier": _plain_classifier()})
+    assert main([run_dir, "--no-onnx", "--batch-sizes", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "note (classifier): skipped: Functional declares no serving endpoints" in out
+    assert ["classifier", "-", "-", "-", "skipped", "(nothing", "to", "serve)"] in [line.split() for line in
+                                                                                 out.splitlines()]
+    first = _read_report(run_dir)
+    assert first["passed"] and first["models"]["classifier"]["skipped"] and first["models"]["vae"]["passed"]
+
+    monkeypatch.setattr("export.savedmodel.check_parity",
+                        lambda *args: [{"batch_size": 1, "max_abs_error": 0.5, "passed": False}])
+    assert main([run_dir, "--no-onnx", "--batch-sizes", "1", "--models", "vae"]) == 1
+    out = capsys.readouterr().out
+    failed_file = out.splitlines()[-1].split("report: ")[1]
+    assert os.path.basename(failed_file).startswith("export_report.failed-") and "keeps the previous passing" in out
+    with open(failed_file, encoding="utf-8") as f:
+        assert json.load(f)["models"]["vae"]["passed"] is False
+    kept = _read_report(run_dir)
+    assert kept["passed"] and set(kept["models"]) == {"vae", "classifier"}
+    assert kept["models"]["vae"]["savedmodel"] == first["models"]["vae"]["savedmodel"]
+    assert kept["models"]["vae"]["failed_reexport"]["report_file"] == os.path.basename(failed_file)
+    assert os.path.isdir(os.path.join(run_dir, "export", "savedmodel", "vae", "1"))
+
+    monkeypatch.undo()
+    assert main([run_dir, "--no-onnx", "--batch-sizes", "1", "--models", "vae", "--max-n", "5"]) == 0
+    merged = _read_report(run_dir)
+    assert set(merged["models"]) == {"vae", "classifier"} and "failed_reexport" not in merged["models"]["vae"]
+    assert merged["models"]["vae"]["savedmodel"]["limits"]["sample"] == {"max_n": 5}
+    assert merged["settings"]["limit_overrides"] == {"max_n": 5}
+
+
+def test_bad_limit_flags_exit_2_naming_the_flag(tmp_path, capsys):
+    run_dir = make_run_dir(tmp_path, {"vae": tiny_vae()})
+    assert main([run_dir, "--max-batch", "0"]) == 2
+    assert "max_batch must be a positive integer" in capsys.readouterr().err
+    assert main([run_dir, "--batch-sizes", "1", "7", "--max-batch", "4"]) == 2
+    assert "--batch-sizes 7 exceeds --max-batch 4" in capsys.readouterr().err
+    assert not os.path.exists(os.path.join(run_dir, "export"))

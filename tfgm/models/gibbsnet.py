@@ -300,6 +300,7 @@ class GibbsNet(TrackersMixin, TwoOptimizerMixin, SubmodelConfigMixin, keras.Mode
 
     # ---- export -------------------------------------------------------------------------------------
     serving_default = "sample"
+    serving_input_ranges = {"images": (0.0, 1.0), "mask": (0.0, 1.0)}  # served requests outside are refused
 
     def serving_endpoints(self):
         """Serving signatures: {name: (fn, input_signature)}, each returning a dict of float32 tensors.

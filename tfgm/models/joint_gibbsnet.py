@@ -236,6 +236,7 @@ class JointGibbsNet(GibbsNet):
 
     # ---- export -------------------------------------------------------------------------------------
     serving_default = "sample"
+    serving_input_ranges = {"images": (0.0, 1.0), "mask": (0.0, 1.0), "attributes": (0.0, 1.0)}
 
     def serving_endpoints(self):
         """Serving signatures: {name: (fn, input_signature)}, each returning a dict of float32 tensors.
