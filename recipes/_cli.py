@@ -93,7 +93,8 @@ def parse_config(config_cls, description, argv=None, epilog=""):
 
 
 def check_common(cfg):
-    """ValueError naming the flag and the fix for a common flag no run can use (before any work is spent)."""
+    """ValueError naming the flag and the fix for a common flag no run can use, or a recipe flag below the least
+    value its field declares (`metadata={"min": 1}`), before any work is spent."""
     from tfgm.training.distribution import STRATEGIES
     from tfgm.training.precision import PRECISIONS
 
@@ -108,6 +109,11 @@ def check_common(cfg):
         problems.append(f"--precision {cfg.precision}: choose one of {', '.join(PRECISIONS)}")
     if cfg.strategy not in STRATEGIES:
         problems.append(f"--strategy {cfg.strategy}: choose one of {', '.join(STRATEGIES)}")
+    for field in dataclasses.fields(cfg):  # a recipe's field declares its least value with metadata {"min": m}
+        least, value = field.metadata.get("min"), getattr(cfg, field.name)
+        values = value if isinstance(value, tuple) else (value,)
+        if least is not None and any(v < least for v in values):
+            problems.append(f"{_flag(field.name)} {' '.join(map(str, values))}: must be ≥ {least}")
     out = os.path.abspath(cfg.out)
     existing = out
     while not os.path.exists(existing):

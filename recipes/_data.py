@@ -13,15 +13,16 @@ def load_split(cfg, split, image_size=None, channels=None, num_examples=None, pa
 
 
 def batched(dataset, batch_size, shuffle_seed=None, drop_remainder=False):
-    """Shuffle (when a seed is given, over a 10k buffer), batch and prefetch.
+    """Shuffle (when a seed is given, over a 10k buffer, in an order fixed by the seed and the epoch, so that a
+    resumed run draws the batches the uninterrupted run drew: `tfgm.training.shuffle_by_epoch`), batch and prefetch.
 
     Multi-worker runs shard by data (``AutoShardPolicy.DATA``): every worker draws the same shuffled
     batches (same seed) and keeps its slice of each, so a global batch is the one a single worker sees.
     """
-    from tfgm.training import auto_shard_data
+    from tfgm.training import auto_shard_data, shuffle_by_epoch
 
     if shuffle_seed is not None:
-        dataset = dataset.shuffle(10_000, seed=shuffle_seed, reshuffle_each_iteration=True)
+        dataset = shuffle_by_epoch(dataset, 10_000, shuffle_seed)
     return auto_shard_data(dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE))
 
 

@@ -14,13 +14,21 @@ the summary and the run's wall time).
 
 Exit status: 0 done, 1 training diverged (`TrainingDiverged`), 2 a user error (a bad flag: `ValueError` from
 `check`; a bad dataset: `DataError` from `load` or `train`; a `--name`/`--resume` that does not fit the run
-folders; a run folder another live process is working in) or a failed export check. User errors print one
-message and no traceback; nothing already saved (checkpoints, finished stages) is lost, and `--resume` goes on.
-The run folder is locked (`run.lock`) while the run works in it; `summary()`'s text is also saved as summary.txt.
+folders, or changes a flag a trained stage depends on; a run folder another live process is working in; a
+checkpoint of another architecture; a full or read-only disk) or a failed export check. User errors print one
+message and no traceback (`--verbose` adds it); nothing already saved (checkpoints, finished stages) is lost, and
+`--resume` goes on. The run folder is locked (`run.lock`) while the run works in it; `summary()`'s text is also
+saved as summary.txt; stages.json records the finished stages (and their epochs) and when all of them are.
+
+`--resume` accepts a changed flag only when no stage that trained depends on it; a recipe declares the flags
+that affect only some stages in `stage_flags` ({field: (stage, ...)}; `()`: only the evaluation). A flag it
+does not declare affects every stage.
 """
 
+import errno
 import sys
 import time
+import traceback
 
 from recipes._cli import CommonConfig, check_common, parse_config
 from recipes._run import export_models, start_run, train_stage
@@ -38,6 +46,7 @@ class Experiment:
     recipe = ""
     config = CommonConfig
     description = ""
+    stage_flags = {}
 
     def __init__(self, **attributes):
         for key, value in attributes.items():
@@ -78,8 +87,15 @@ class Experiment:
     def stage(self, name, build, fit_kwargs, callbacks=(), sync_bn=None):
         """`recipes._run.train_stage` in this run: resumable, NaN-guarded, loaded when finished earlier;
         `sync_bn` (default: --sync-bn) synchronizes the built model's batch norm across replicas."""
-        return train_stage(self.run, self.strategy, name, build, fit_kwargs, callbacks,
-                           self.cfg.sync_bn if sync_bn is None else sync_bn)
+        import os
+
+        from tfgm.training.resume_changes import record_stage
+
+        loaded = os.path.exists(self.run.model_path(name))  # finished earlier: its epochs were recorded then
+        model = train_stage(self.run, self.strategy, name, build, fit_kwargs, callbacks,
+                            self.cfg.sync_bn if sync_bn is None else sync_bn)
+        record_stage(self.run.path, name, None if loaded else fit_kwargs.get("epochs", 1))
+        return model
 
     def main(self, argv=None):
         """Run the experiment from a command line (default: sys.argv[1:]); returns the exit status."""
@@ -92,7 +108,7 @@ class Experiment:
             check_common(cfg)
             self.check(cfg)
         except ValueError as exc:
-            return _user_error(exc)
+            return self._user_error(exc)
         from tfgm.data import DataError
         from tfgm.training import RunLock, RunLocked, set_seed, strategy
         from tfgm.training.atomic import remove_stale_temporaries
@@ -103,14 +119,15 @@ class Experiment:
         try:
             data = self.load(cfg)
         except (ValueError, DataError) as exc:
-            return _user_error(exc, "data: " if isinstance(exc, DataError) else "")
+            return self._user_error(exc, "data: " if isinstance(exc, DataError) else "")
         locks = []
         try:
-            self.run = start_run(cfg, self.recipe, self.strategy, lock=lambda run: locks.append(RunLock(run).acquire()))
+            self.run = start_run(cfg, self.recipe, self.strategy, lock=lambda run: locks.append(RunLock(run).acquire()),
+                                 stage_flags=self.stage_flags)
         except (ValueError, OSError, RunLocked) as exc:  # a --name / --resume that does not fit the folders there
             for lock in locks:
                 lock.release()
-            return _user_error(exc)
+            return self._user_error(exc)
         removed, freed = remove_stale_temporaries(self.run.path)
         if removed:
             print(f"removed {removed} temporary file(s) an interrupted run left ({freed / 1e6:.1f} MB)")
@@ -123,14 +140,30 @@ class Experiment:
     def _stages(self, data, started):
         from tfgm.data import DataError
         from tfgm.training import TrainingDiverged
+        from tfgm.training.checkpoint import CheckpointMismatch
+        from tfgm.training.resume_changes import ResumeConflict
 
         try:
-            models = self.train(data)
+            return self._train_and_report(data, started)
         except DataError as exc:
-            return _user_error(exc, "data: ")
+            return self._user_error(exc, "data: ")
+        except (CheckpointMismatch, ResumeConflict) as exc:
+            return self._user_error(exc)
+        except OSError as exc:
+            if exc.errno not in _DISK_ERRORS:
+                raise
+            return self._user_error(exc, f"cannot write to {self.run.path} (", "): free space or fix its permissions, "
+                                    f"then continue with --resume --name {self.run.name} (nothing saved is lost)")
         except TrainingDiverged as exc:
             print(f"\nstopped: {exc}", file=sys.stderr)
             return 1
+
+    def _train_and_report(self, data, started):
+        from tfgm.training.resume_changes import record_stage
+
+        models = self.train(data)
+        if self.run.is_chief:
+            record_stage(self.run.path, complete=True)
         print("evaluating ...")
         metrics = self.evaluate(models, data)
         if metrics is not None:
@@ -144,7 +177,12 @@ class Experiment:
         print(f"\nrun directory: {self.run.path}  ({time.time() - started:.0f} s)")
         return status
 
+    def _user_error(self, exc, prefix="", suffix=""):
+        """Print one message for a user error (its traceback too under --verbose); the exit status 2."""
+        if getattr(self.cfg, "verbose", False):
+            traceback.print_exception(exc, file=sys.stderr)
+        print(f"\n{prefix}{exc}{suffix}", file=sys.stderr)
+        return 2
 
-def _user_error(exc, prefix=""):
-    print(f"\n{prefix}{exc}", file=sys.stderr)
-    return 2
+
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM}

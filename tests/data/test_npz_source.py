@@ -117,3 +117,32 @@ def test_large_arrays_stream_from_a_generator(tmp_path, monkeypatch):
     for a, b in zip(in_graph, _all(streamed), strict=True):
         np.testing.assert_array_equal(a["image"], b["image"])
         assert a["label"] == b["label"]
+
+
+@pytest.mark.parametrize("arrays,message", [
+    ({"x": np.ones((10, 4, 4), bool)},
+     "'x' is boolean (True/False); store pixels as uint8 0..255 (x.astype(np.uint8) * 255)"),
+    ({"x": np.zeros((10, 4, 4), np.uint8), "y": np.ones((10, 3)) * [[-1, 1, 1]]},
+     "attributes 'y' must be 0 or 1, found -1; map them with (y + 1) / 2."),
+    ({"x": np.zeros((10, 4, 4), np.uint8), "y": np.ones((10, 3)) * [[0, 2, 0]]},
+     "attributes 'y' must be 0 or 1, found 2; store 1 where an attribute is present and 0 where it is not."),
+    ({"x_train": np.zeros((10, 4, 4), np.uint8), "y_train": np.zeros((10, 4)), "x_test": np.zeros((5, 4, 4), np.uint8)},
+     "y_train given but not y_test; every split needs its labels"),
+    ({"x_train": np.zeros((10, 4, 4), np.uint8), "y_train": np.zeros((10, 40)),
+      "x_test": np.zeros((5, 4, 4), np.uint8), "y_test": np.zeros((5, 5))},
+     "the splits' targets differ in shape (y_test (N, 5), y_train (N, 40))"),
+])
+def test_values_and_splits_a_run_cannot_use_are_refused_naming_file_key_and_fix(tmp_path, arrays, message):
+    file = _save(tmp_path, **arrays)
+    with pytest.raises(DataError) as err:
+        load("npz", "train", path=file)
+    assert str(err.value).startswith(file) and message in str(err.value)
+
+
+def test_images_smaller_than_asked_for_are_refused_not_upscaled_and_larger_are_resized(tmp_path):
+    file = _save(tmp_path, x=np.zeros((10, 8, 8), np.uint8))
+    with pytest.raises(DataError, match=r"'x' holds 8×8 images but 64×64 are needed; upscaling would blur"):
+        load("npz", "train", path=file, image_size=(64, 64))
+    with pytest.raises(DataError, match="holds 8×8 images but 8×9 are needed"):
+        load("npz", "train", path=file, image_size=(8, 9))
+    assert _all(load("npz", "train", path=file, image_size=(4, 4)))[0]["image"].shape == (4, 4, 1)

@@ -15,7 +15,8 @@ from recipes._experiment import Experiment
 @dataclasses.dataclass
 class Config(CommonConfig):
     size: int = dataclasses.field(default=4, metadata={"help": "a recipe setting"})
-    fail: str = dataclasses.field(default="", metadata={"help": "check | load | train_data | diverge"})
+    fail: str = dataclasses.field(default="", metadata={"help": "check | load | train_data | diverge | evaluate"})
+    every: int = dataclasses.field(default=1, metadata={"help": "a setting with a least value", "min": 1})
 
     @staticmethod
     def quick_overrides():
@@ -50,6 +51,10 @@ class Toy(Experiment):
         return {}
 
     def evaluate(self, models, data):
+        from tfgm.data import DataError
+
+        if self.cfg.fail == "evaluate":
+            raise DataError("the test split has no labels")
         return {"total": sum(data), "epochs": self.cfg.stage_epochs(7)}
 
     def summary(self, models, metrics):
@@ -69,8 +74,13 @@ def test_a_finished_run_writes_metrics_summary_and_releases_its_lock(tmp_path, c
     assert not (run / "run.lock").exists()
     out = capsys.readouterr().out
     assert "total 1" in out and f"run directory: {run}" in out
-    assert _main(tmp_path, "--resume", "--quick", "--epochs", "3") == 0
-    assert json.load(open(run / "metrics.json"))["epochs"] == 3
+    config = (run / "config.json").read_text()
+    assert _main(tmp_path, "--resume", "--quick", "--epochs", "3") == 2  # would train nothing: said, not written
+    err = capsys.readouterr().err
+    assert "--epochs: saved 0, now 3: every stage of this run finished" in err and "start a new run" in err
+    assert (run / "config.json").read_text() == config and json.load(open(run / "metrics.json"))["epochs"] == 7
+    assert json.load(open(run / "stages.json"))["complete"] is True
+    assert _main(tmp_path, "--resume", "--quick") == 0  # re-evaluates
 
 
 @pytest.mark.parametrize("fail,status,message,folder", [
@@ -78,6 +88,7 @@ def test_a_finished_run_writes_metrics_summary_and_releases_its_lock(tmp_path, c
     ("load", 2, "\ndata: no such dataset", False),
     ("train_data", 2, "\ndata: too few examples", True),
     ("diverge", 1, "\nstopped: loss is NaN at step 3", True),
+    ("evaluate", 2, "\ndata: the test split has no labels", True),
 ])
 def test_user_errors_and_divergence_give_one_message_and_their_exit_status(tmp_path, capsys, fail, status, message,
                                                                             folder):
@@ -135,3 +146,151 @@ def test_what_killed_writers_left_is_removed_when_the_run_resumes(tmp_path, caps
     assert "removed 4 temporary file(s) an interrupted run left (0.0 MB)" in capsys.readouterr().out
     assert not any(p.exists() for p in leftovers) and all(p.exists() for p in kept)
     assert not (run / "checkpoints" / "vae" / "ckpt-3_temp").exists()
+
+
+class Staged(Toy):
+    """Two stages: "first" depends on --size, "second" on --fail, the evaluation on --extra."""
+
+    stage_flags = {"fail": ("second",), "extra": ()}
+
+    def train(self, data):
+        from tfgm.data import DataError
+        from tfgm.training.resume_changes import record_stage
+
+        record_stage(self.run.path, "first", self.cfg.stage_epochs(2))
+        if self.cfg.fail == "second":  # stopped before the second stage trained
+            raise DataError("stopped before the second stage")
+        os.makedirs(os.path.join(self.run.checkpoints_dir, "second"), exist_ok=True)
+        open(os.path.join(self.run.checkpoints_dir, "second", "ckpt-1.index"), "w").close()
+        return {}
+
+
+@dataclasses.dataclass
+class StagedConfig(Config):
+    extra: int = 0
+
+
+def test_resume_accepts_a_flag_of_stages_not_started_and_refuses_one_of_a_trained_stage(tmp_path, capsys):
+    def main(*flags):
+        return Staged(config=StagedConfig).main(["--out", str(tmp_path), "--name", "r", *flags])
+
+    assert main("--fail", "second") == 2
+    capsys.readouterr()
+    run = tmp_path / "toy" / "r"
+    assert main("--resume", "--fail", "", "--epochs", "5") == 0  # --fail only affects "second": not started
+    out = capsys.readouterr().out
+    assert "resume: --fail: saved 'second', now '': accepted, it affects only stage(s) not started yet (second)" in out
+    assert "resume: --epochs: saved 0, now 5: accepted, it sets the epochs of the stages not finished yet; the " \
+           "finished ones keep theirs: first (2 epochs)" in out
+    assert json.load(open(run / "config.json"))["epochs"] == 5
+    assert len(json.load(open(run / "environment.json"))["resumes"][0]["changed_flags"]) == 2
+    assert main("--resume", "--epochs", "5", "--extra", "3") == 0  # evaluation only
+    assert "it affects only the evaluation, which this resume runs again" in capsys.readouterr().out
+    for flags, message in [(["--fail", "second"], "--fail: saved '', now 'second': it affects stage(s) second, "
+                                                  "which already trained with ''; rerun with --fail "),
+                           (["--size", "9"], "--size: saved 4, now 9: the stages trained so far (first, second) used "
+                                             "4; rerun with --size 4, or start a new run with another --name")]:
+        config = (run / "config.json").read_text()
+        assert main("--resume", "--epochs", "5", "--extra", "3", *flags) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+        assert (run / "config.json").read_text() == config
+
+
+def test_verbose_adds_the_traceback_to_a_user_error(tmp_path, capsys):
+    assert _main(tmp_path, "--fail", "train_data") == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert _main(tmp_path, "--fail", "train_data", "--resume", "--verbose") == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.rstrip().endswith("data: too few examples")
+
+
+def test_a_full_disk_during_training_is_a_user_error_that_says_how_to_go_on(tmp_path, capsys, monkeypatch):
+    import errno
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Toy, "train", full)
+    assert _main(tmp_path) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "--resume --name r (nothing saved is lost)" in err
+    assert "Traceback" not in err
+
+
+def test_a_flag_below_the_least_value_its_field_declares_is_refused_before_any_work(tmp_path, capsys):
+    assert _main(tmp_path, "--every", "0") == 2
+    err = capsys.readouterr().err
+    assert "--every 0: must be ≥ 1" in err and "Traceback" not in err
+    assert not (tmp_path / "toy").exists()
+
+
+class Fits(Toy):
+    """One real training stage on `self.batches`."""
+
+    def train(self, data):
+        import keras
+
+        def build():
+            model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+            model.compile("sgd", "mse")
+            return model
+
+        return {"net": self.stage("net", build, {"x": self.batches, "epochs": self.cfg.stage_epochs(1)})}
+
+
+def test_training_data_that_makes_no_batch_is_a_data_error_not_an_untrained_model(tmp_path, capsys):
+    import tensorflow as tf
+
+    experiment = Fits()
+    experiment.batches = tf.data.Dataset.from_tensor_slices(([[0.0]] * 10, [[0.0]] * 10)).batch(25, drop_remainder=True)
+    assert experiment.main(["--out", str(tmp_path), "--name", "r"]) == 2
+    err = capsys.readouterr().err
+    assert "data: [net] the training data makes no batch" in err and "Traceback" not in err
+    assert not (tmp_path / "toy" / "r" / "models" / "net.keras").exists()
+
+
+def test_a_checkpoint_of_another_architecture_is_a_user_error(tmp_path, capsys, monkeypatch):
+    from tfgm.training.checkpoint import CheckpointMismatch
+
+    def mismatch(self, data):
+        raise CheckpointMismatch("checkpoint ckpt-1 does not match the objects to restore")
+
+    monkeypatch.setattr(Toy, "train", mismatch)
+    assert _main(tmp_path) == 2
+    err = capsys.readouterr().err
+    assert "does not match the objects to restore" in err and "Traceback" not in err
+
+
+def test_resuming_a_stage_with_fewer_epochs_than_it_trained_is_refused(tmp_path, capsys, monkeypatch):
+    import tensorflow as tf
+
+    from tfgm.training import checkpoint as checkpoint_module
+
+    class Killed(BaseException):
+        pass
+
+    save = checkpoint_module.ResumableCheckpoint.on_epoch_end
+
+    def on_epoch_end(self, epoch, logs=None):
+        save(self, epoch, logs)
+        if epoch + 1 == 2:
+            raise Killed()
+
+    experiment = Fits()
+    experiment.batches = tf.data.Dataset.from_tensor_slices(([[0.0]] * 4, [[1.0]] * 4)).batch(2)
+    with monkeypatch.context() as patch:
+        patch.setattr(checkpoint_module.ResumableCheckpoint, "on_epoch_end", on_epoch_end)
+        with pytest.raises(Killed):
+            experiment.main(["--out", str(tmp_path), "--name", "r", "--epochs", "3"])
+    assert experiment.main(["--out", str(tmp_path), "--name", "r", "--epochs", "1", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "--epochs: saved 3, now 1: stage(s) net (2 epochs) trained more epochs already; resume with " \
+           "--epochs 2" in err
+    assert not (tmp_path / "toy" / "r" / "models" / "net.keras").exists()
+    assert json.load(open(tmp_path / "toy" / "r" / "config.json"))["epochs"] == 3  # nothing written
+    assert experiment.main(["--out", str(tmp_path), "--name", "r", "--resume"]) == 2  # the stage's default: 1
+    assert "[net] trained 2 epochs before this resume, more than the 1 asked for now: resume with --epochs 2" in \
+        capsys.readouterr().err
+    assert experiment.main(["--out", str(tmp_path), "--name", "r", "--epochs", "3", "--resume"]) == 0
+    assert json.load(open(tmp_path / "toy" / "r" / "stages.json"))["finished"] == {"net": {"epochs": 3}}

@@ -9,7 +9,7 @@ import tensorflow as tf
 from .training_helpers import EpochRecorder, assert_same, make_model, seed_states
 
 from tfgm.training import ResumableCheckpoint
-from tfgm.training.checkpoint import _is_chief
+from tfgm.training.checkpoint import CheckpointMismatch, _is_chief
 
 
 def _fit(model, data, callbacks, epochs, initial_epoch=0):
@@ -109,7 +109,7 @@ def test_other_architecture_is_refused(tmp_path, data):
     try:
         for other in (wider, smaller, no_dropout):
             other.compile(optimizer="adam", loss="mse")
-            with pytest.raises(ValueError, match="does not match"):
+            with pytest.raises(CheckpointMismatch, match="does not match"):  # a user error to the recipes
                 ResumableCheckpoint(ckpt_dir, model=other).restore()
         del wider, smaller, no_dropout, other
         gc.collect()

@@ -1,8 +1,10 @@
 """User arrays from a .npz file ("npz").
 
-Keys: `x` images, uint8 (or any integer type) in [0, 255] or float in [0, 1], shape NxHxWxC
+Keys: `x` images, uint8 (or any integer type) in [0, 255] or float in [0, 1] (not boolean), shape NxHxWxC
 (C = 1 or 3) or NxHxW (a channel axis is added); optional `y`: shape (N,) -> int32 "label",
-shape (N, K) -> float32 "attributes" (values used as given).
+shape (N, K) -> float32 "attributes", each 0 or 1 (1: the attribute is present).
+Images smaller than the size a recipe asks for (`image_size`) are refused rather than upscaled; larger ones are
+resized down by the loader. Per-split files must agree: every split with labels (or none), one K.
 Splits: if the file has per-split keys (`x_train`, `x_test`, `x_validation` or `x_val`, with matching
 `y_*`), those are used; a missing validation split is then the last 10% of `x_train` (and "train"
 the first 90%). Otherwise `x` is split by index: i % 10 == 8 -> validation, 9 -> test, else train.
@@ -68,7 +70,12 @@ def _check_images(file, key, x):
                 "if they are 0..255 pixel values, divide by 255 (or store them as uint8)."
             )
         return x.astype(np.float32, copy=False)
-    if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
+    if x.dtype == np.bool_:
+        raise DataError(
+            f"{file}: '{key}' is boolean (True/False); store pixels as uint8 0..255 "
+            f"({key}.astype(np.uint8) * 255) or float 0..1 ({key}.astype(np.float32))."
+        )
+    if np.issubdtype(x.dtype, np.integer):
         if x.size and (int(x.min()) < 0 or int(x.max()) > 255):
             raise DataError(
                 f"{file}: integer '{key}' has values outside 0..255; store uint8 0..255 or float 0..1."
@@ -93,11 +100,48 @@ def _check_targets(file, key, y, n):
                 f"{file}: labels '{key}' must be integers; for per-example vectors use shape (N, K)."
             )
         return {"labels": y.astype(np.int32)}
+    odd = np.unique(values[(values != 0) & (values != 1)])
+    if odd.size:
+        fix = ("map them with (y + 1) / 2" if set(np.unique(values)) <= {-1.0, 1.0}
+               else "store 1 where an attribute is present and 0 where it is not")
+        raise DataError(
+            f"{file}: attributes '{key}' must be 0 or 1, found {', '.join(f'{v:g}' for v in odd[:5])}; {fix}."
+        )
     return {"attributes": y.astype(np.float32)}
 
 
-def load(path, split="train"):
-    """Unbatched dataset of {"image": float32 HxWxC in [0, 1], "label" | "attributes"} from a .npz."""
+def _check_size(file, key, x, image_size):
+    """Refuse images smaller than `image_size` (H, W): upscaling them would invent detail without a word."""
+    if image_size is None:
+        return
+    height, width = x.shape[1:3]
+    if height < image_size[0] or width < image_size[1]:
+        raise DataError(
+            f"{file}: '{key}' holds {height}×{width} images but {image_size[0]}×{image_size[1]} are needed; "
+            "upscaling would blur them silently: store images of at least that size, or choose a recipe (or an "
+            "image-size flag) made for this size."
+        )
+
+
+def _check_splits_agree(file, data, keys):
+    """Per-split files: labels for every split or none, and one shape of labels/attributes (K) for all."""
+    x_keys = sorted(k for k in keys if k.startswith("x_"))
+    shapes = {x: data["y" + x[1:]].shape[1:] if "y" + x[1:] in keys else None for x in x_keys}
+    with_y = [x for x, shape in shapes.items() if shape is not None]
+    if with_y and len(with_y) != len(x_keys):
+        missing = ", ".join("y" + x[1:] for x in x_keys if shapes[x] is None)
+        raise DataError(f"{file}: {', '.join('y' + x[1:] for x in with_y)} given but not {missing}; every split "
+                        "needs its labels (or attributes), or drop them all.")
+    if len({shapes[x] for x in with_y}) > 1:
+        listed = ", ".join(f"{'y' + x[1:]} {('(N, ' + str(shapes[x][0]) + ')') if shapes[x] else '(N,)'}"
+                           for x in with_y)
+        raise DataError(f"{file}: the splits' targets differ in shape ({listed}); store the same labels or K "
+                        "attributes for every split.")
+
+
+def load(path, split="train", image_size=None):
+    """Unbatched dataset of {"image": float32 HxWxC in [0, 1], "label" | "attributes"} from a .npz; `image_size`
+    (H, W): the size the caller will resize to (smaller images are refused)."""
     check_split(split, "npz")
     if path is None:
         raise DataError(
@@ -112,6 +156,7 @@ def load(path, split="train"):
         with np.load(file, allow_pickle=False) as data:
             keys = set(data.files)
             x_key, y_key, rows = _select(file, keys, split)
+            _check_splits_agree(file, data, keys)
             x = data[x_key]
             y = data[y_key] if y_key else None
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
@@ -120,6 +165,7 @@ def load(path, split="train"):
         message = f"cannot read {file} as .npz ({exc}); write it with np.savez or np.savez_compressed."
         raise DataError(message) from exc
     x = _check_images(file, x_key, x)
+    _check_size(file, x_key, x, image_size)
     targets = _check_targets(file, y_key, y, len(x)) if y is not None else {}
     if rows is not None:
         index = rows(len(x))
@@ -130,5 +176,5 @@ def load(path, split="train"):
     return from_arrays(x, **targets)
 
 
-register("npz", lambda split, path=None, **_: load(path, split), ("image", "label", "attributes"),
-         "arrays x (and y: labels or N×K attributes) in a local .npz file (path)")
+register("npz", lambda split, path=None, image_size=None, **_: load(path, split, image_size),
+         ("image", "label", "attributes"), "arrays x (and y: labels or N×K attributes) in a local .npz file (path)")

@@ -19,6 +19,10 @@ _EXPORTS = {
     "RunLocked": "run_lock",
     "write_json_atomic": "atomic",
     "ResumableCheckpoint": "checkpoint",
+    "DataEpoch": "epoch_shuffle",
+    "shuffle_by_epoch": "epoch_shuffle",
+    "skip_consumed": "epoch_shuffle",
+    "data_epoch": "epoch_shuffle",
     "ImageGridCallback": "image_callback",
     "make_grid": "image_grid",
     "save_png": "image_grid",
@@ -52,6 +56,7 @@ if TYPE_CHECKING:
     from .atomic import write_json_atomic
     from .batch_norm_statistics import BatchNormRecalibration, recompute_batch_norm_statistics
     from .checkpoint import ResumableCheckpoint
+    from .epoch_shuffle import DataEpoch, data_epoch, shuffle_by_epoch, skip_consumed
     from .distribution import global_batch_size, strategy
     from .environment import quiet_tensorflow
     from .image_callback import ImageGridCallback

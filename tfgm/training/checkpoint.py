@@ -16,6 +16,10 @@ import tensorflow as tf
 _SEED_STATE = "seed_generator_state"
 
 
+class CheckpointMismatch(ValueError):
+    """A checkpoint that does not fit the objects to restore (another architecture or optimizer)."""
+
+
 def checkpoint_epoch(path: str | None) -> int | None:
     """The epoch count a ``ResumableCheckpoint`` file prefix records (``.../ckpt-3`` -> 3), or None."""
     match = re.search(r"-(\d+)$", path or "")
@@ -130,9 +134,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
 
         Returns the number of epochs it recorded, to pass as ``fit(initial_epoch=...)``; 0 if there is
         no checkpoint. A newest checkpoint that does not read back whole (a save killed mid-write, a damaged
-        disk) is skipped for the one before it, with a warning naming both. Raises ``ValueError`` if the
-        checkpoint and the objects do not match one to one (another architecture or optimizer); the objects
-        may then be partly overwritten: rebuild them.
+        disk) is skipped for the one before it, with a warning naming both. Raises ``CheckpointMismatch`` (a
+        ``ValueError``) if the checkpoint and the objects do not match one to one (another architecture or
+        optimizer); the objects may then be partly overwritten: rebuild them.
         """
         self._prepare()
         path, damaged = None, []
@@ -161,8 +165,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         return int(self._epoch.numpy())
 
     @staticmethod
-    def _mismatch(path: str, exc: Exception) -> ValueError:
-        return ValueError(
+    def _mismatch(path: str, exc: Exception) -> CheckpointMismatch:
+        return CheckpointMismatch(
             f"checkpoint {path} does not match the objects to restore (another architecture or optimizer? "
             f"resume with the run's own config, or start a new run): {exc}"
         )

@@ -173,12 +173,15 @@ class RunDir:
                 )
         write_json_atomic(self.config_path, new)
 
-    def write_environment(self, seed: int, strategy=None) -> None:
+    def write_environment(self, seed: int, strategy=None, changes: Iterable[str] = ()) -> None:
         """Write ``environment.json`` (versions, devices, seed, strategy, host, time, command line).
 
-        On resume the first run's record is kept and this one is appended to its ``"resumes"`` list.
+        On resume the first run's record is kept and this one is appended to its ``"resumes"`` list, with the
+        flags accepted as changed (``changes``: one text per flag) under ``"changed_flags"``.
         """
         info = environment_info(seed, strategy)
+        if changes:
+            info["changed_flags"] = list(changes)
         if self.resume and os.path.exists(self.environment_path):
             with open(self.environment_path, encoding="utf-8") as f:
                 first = json.load(f)
