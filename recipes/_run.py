@@ -50,6 +50,8 @@ def train_stage(run, strategy, name, build, fit_kwargs, callbacks=(), sync_bn=Fa
 
     path = run.model_path(name)
     if os.path.exists(path):
+        import tfgm.models  # noqa: F401 - registers tfgm's model classes for load_model
+
         print(f"[{name}] finished earlier: loading {path}")
         with strategy.scope():
             return keras.saving.load_model(path)

@@ -11,7 +11,7 @@ import tfgm.models
 from tests.models import harness
 from tests.models._tiny import IMAGE_SHAPE, tiny_decoder, tiny_encoder, tiny_features
 from tfgm.losses import gaussian_mixture_head_size
-from tfgm.models import (ALI, GAN, NCE, RBM, VAE, DiscRegVAE, EnergyModel, FortifiedClassifier, GibbsNet,
+from tfgm.models import (ALI, GAN, NCE, RBM, VAE, CharModel, DiscRegVAE, EnergyModel, FortifiedClassifier, GibbsNet,
                          JointGibbsNet, MixtureDensity, fortify)
 from tfgm.nets import ali_joint_nets, ali_nets, dcgan
 
@@ -69,6 +69,10 @@ CASES = [
     harness.ModelCase("mdn", lambda: MixtureDensity(2, 1, network=_mdn(), min_log_sigma=-4.0, seed=2),
                       lambda: {"x": rng.random((8, 1)).astype("float32"),
                                "y": rng.normal(size=(8, 1)).astype("float32")}),
+    harness.ModelCase("char_model", lambda: CharModel(vocab=7, units=8, embedding_dim=4, dae_units=4,
+                                                      schedule="linear", schedule_c=0.5, seed=1),
+                      lambda: {"tokens": rng.integers(0, 7, (4, 6)).astype("int32"),
+                               "label": rng.integers(0, 7, (4, 6)).astype("int32")}),
     harness.ModelCase("rbm", lambda: RBM(16, 4, persistent=True, chains=4, seed=2), _images(SMALL)),
     harness.ModelCase("nce", lambda: NCE(_energy(), noise_ratio=2, seed=1),
                       lambda: {"image": rng.normal(size=(8, 2)).astype("float32")}),

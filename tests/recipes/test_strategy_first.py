@@ -11,7 +11,8 @@ from tfgm.data import builtin_text, text8
 
 RECIPES = ("discreg_celeba", "fortified_mnist", "fortified_fashion_mnist", "fortified_cifar10", "fortified_detection",
            "fortified_text8", "gan_toy", "gan_mnist", "gan_cifar10", "gibbsnet_mnist", "gibbsnet_mnist2d",
-           "gibbsnet_svhn", "gibbsnet_cifar10", "gibbsnet_celeba_attributes")
+           "gibbsnet_svhn", "gibbsnet_cifar10", "gibbsnet_celeba_attributes", "autoregressive_text8", "mixture_toy",
+           "rbm_mnist")
 
 
 class StrategyFirst(Exception):

@@ -40,13 +40,18 @@ def elbo(model, dataset, seed=0, max_batches=None):
     return result
 
 
+def _head(model, z):
+    """What `log_px_given_z` takes: the decoder's head (a logistic mixture's parameters), else `decode(z)`."""
+    return getattr(model, "decode_head", model.decode)(z)
+
+
 def _elbo_step(model):
     @tf.function
     def step(images, seed):
         z_mean, z_log_var = model.encode(images)
         eps = tf.random.stateless_normal(tf.shape(z_mean), seed=seed)
         z = z_mean + tf.exp(0.5 * z_log_var) * eps
-        log_px = model.log_px_given_z(images, model.decode(z))
+        log_px = model.log_px_given_z(images, _head(model, z))
         kl = gaussian_kl(z_mean, z_log_var)
         recon = model.decode(z_mean)
         mse = tf.reduce_mean(tf.reshape(tf.square(recon - images), [tf.shape(images)[0], -1]), axis=1)
@@ -93,7 +98,7 @@ def _log_weights_step(model, chunk):
         flat_z = tf.reshape(z, [-1, model.latent_dim])
         tiled = tf.reshape(tf.tile(images[None], [chunk] + [1] * len(images.shape)),
                            tf.concat([[-1], tf.shape(images)[1:]], axis=0))
-        log_px = tf.reshape(model.log_px_given_z(tiled, model.decode(flat_z)), [chunk, batch])
+        log_px = tf.reshape(model.log_px_given_z(tiled, _head(model, flat_z)), [chunk, batch])
         log_pz = gaussian_log_density(z, tf.zeros_like(z), tf.zeros_like(z))
         log_qz = gaussian_log_density(z, z_mean[None], z_log_var[None])
         return log_px + log_pz - log_qz

@@ -1,5 +1,6 @@
 """One algorithm per file: keras.Model subclasses that own their train_step/test_step."""
 
+from tfgm.models.char_model import CharModel
 from tfgm.models.discreg_vae import DiscRegVAE
 from tfgm.models.energy_model import EnergyModel
 from tfgm.models.fortified import FortifiedClassifier
@@ -13,4 +14,4 @@ from tfgm.models.rbm import RBM
 from tfgm.models.vae import VAE
 
 __all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify", "fortify_identity", "GAN", "ALI", "GibbsNet", "JointGibbsNet",
-           "MixtureDensity", "RBM", "NCE", "EnergyModel"]
+           "MixtureDensity", "CharModel", "RBM", "NCE", "EnergyModel"]

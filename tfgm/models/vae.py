@@ -5,11 +5,13 @@ import math
 import keras
 import tensorflow as tf
 
-from tfgm.losses import likelihoods
+from tfgm.losses import likelihoods, mixtures
 from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin, TrackersMixin
 from tfgm.models._seeds import step_seed
 
 _TEST_SEED_STEP = -1
+# The pixel likelihoods a VAE takes: likelihoods.LIKELIHOODS and PixelCNN++'s discretized logistic mixture.
+VAE_LIKELIHOODS = likelihoods.LIKELIHOODS + ("logistic_mixture",)
 
 
 @keras.saving.register_keras_serializable(package="tfgm")
@@ -19,7 +21,11 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
     encoder: Functional model images [B, H, W, C] → [z_mean, z_log_var], each [B, D].
     decoder: Functional model z [B, D] → pixel means [B, H, W, C] in [0, 1].
     likelihood: "gaussian" (learned per-pixel log σ, init 0, clamped below at `min_log_sigma`),
-        "bernoulli", or "discretized_logistic" (learned per-pixel log-scale, 256 bins).
+        "bernoulli", "discretized_logistic" (learned per-pixel log-scale, 256 bins), or "logistic_mixture"
+        (PixelCNN++'s discretized logistic mixture, `tfgm.losses.logistic_mixture_log_likelihood`): then the
+        decoder outputs the mixture's linear head [B, H, W, logistic_mixture_channels(K, C)] (C: the encoder's
+        image channels; e.g. `discgen.celeba_decoder(..., head_channels=logistic_mixture_channels(K, C))`),
+        `decode` gives the mixture's mean image and the logs add `bits_per_dim` (−ELBO / (H·W·C·ln 2)).
     sigma_lr_multiplier: m ≥ 1; every learned log σ (here the pixels'; DiscRegVAE adds its classifier layers')
         is stored as log σ / m, so each Adam step moves log σ m times further (init 0 either way: σ = 1). m = 1 is
         the paper's. From σ = 1 a scale needs ≈ |log σ̂| / lr Adam steps to reach its maximum-likelihood value σ̂
@@ -44,8 +50,8 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
             raise ValueError(f"sigma_lr_multiplier must be >= 1 (1: the paper's), got {sigma_lr_multiplier!r}")
         if int(kl_warmup_steps) < 0:
             raise ValueError(f"kl_warmup_steps must be >= 0 (0: no warm-up), got {kl_warmup_steps!r}")
-        if likelihood not in likelihoods.LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {likelihoods.LIKELIHOODS}, got {likelihood!r}")
+        if likelihood not in VAE_LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {VAE_LIKELIHOODS}, got {likelihood!r}")
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
@@ -56,15 +62,23 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
         self.seed = int(seed)
         self.latent_dim = int(decoder.inputs[0].shape[-1])
         self.image_shape = tuple(int(d) for d in decoder.outputs[0].shape[1:])
+        if likelihood == "logistic_mixture":
+            self.image_shape = tuple(int(d) for d in encoder.inputs[0].shape[1:])
+            head, per = int(decoder.outputs[0].shape[-1]), mixtures.logistic_mixture_channels(1, self.image_shape[-1])
+            if head % per:
+                raise ValueError(f"VAE(logistic_mixture): the decoder gives {head} channels per pixel; a mixture over "
+                                 f"{self.image_shape[-1]} channel(s) needs K·{per} linear outputs "
+                                 f"(tfgm.losses.logistic_mixture_channels(K, {self.image_shape[-1]}))")
+            self.mixture_components = head // per
         self.log_sigma_x = None
-        if likelihood != "bernoulli":
+        if likelihood in ("gaussian", "discretized_logistic"):
             self.log_sigma_x = self.add_weight(shape=self.image_shape, initializer="zeros", name="log_sigma_x")
         self._init_trackers(self.tracked_terms())
         self.built = True
 
     def tracked_terms(self):
         """Names of the per-example terms logged each step (all in nats per example)."""
-        return ("loss", "kl", "nll_x")
+        return ("loss", "kl", "nll_x") + (("bits_per_dim",) if self.likelihood == "logistic_mixture" else ())
 
     def encode(self, images, training=False):
         """images [B, H, W, C] → (z_mean, z_log_var), each [B, D], float32 (also under mixed precision);
@@ -76,8 +90,19 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
         return tf.cast(z_mean, tf.float32), z_log_var
 
     def decode(self, z, training=False):
-        """z [B, D] → pixel means [B, H, W, C] in [0, 1], float32."""
+        """z [B, D] → pixel means [B, H, W, C] in [0, 1], float32 (logistic_mixture: the mixture's mean image)."""
+        return self.mean_image(self.decode_head(z, training))
+
+    def decode_head(self, z, training=False):
+        """z [B, D] → the decoder's output, float32: what `log_px_given_z` takes (the pixel means, or the
+        mixture's head [B, H, W, P] for logistic_mixture)."""
         return tf.cast(self.decoder(z, training=training), tf.float32)
+
+    def mean_image(self, head):
+        """The decoder's output → pixel means [B, H, W, C] in [0, 1] (itself, except for logistic_mixture)."""
+        if self.likelihood == "logistic_mixture":
+            return mixtures.logistic_mixture_mean(head, self.image_shape[-1])
+        return head
 
     def reconstruct(self, images):
         """Decoder mean at the posterior mean: [B, H, W, C] → [B, H, W, C]."""
@@ -100,7 +125,13 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
         return variable * self.sigma_lr_multiplier if self.sigma_lr_multiplier != 1.0 else variable
 
     def log_px_given_z(self, images, x_mean):
-        """log p(x|z) per example given the decoder mean; [B]."""
+        """log p(x|z) per example given the decoder's output `decode_head(z)` (= `decode(z)`, the pixel means,
+        except for logistic_mixture: its head); [B]."""
+        if self.likelihood == "logistic_mixture":
+            if x_mean.shape[-1] == self.image_shape[-1]:
+                raise ValueError("VAE(logistic_mixture).log_px_given_z takes the decoder's mixture head "
+                                 "decode_head(z), not the mean image decode(z)")
+            return mixtures.logistic_mixture_log_likelihood(images, x_mean)
         if self.likelihood == "bernoulli":
             return likelihoods.bernoulli_log_likelihood(images, x_mean)
         log_sigma = self.learned_log_sigma(self.log_sigma_x)
@@ -119,12 +150,15 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
         `kl_weight`; the logged "kl" is unweighted)."""
         z_mean, z_log_var = self.encode(images, training=training)
         z = z_mean + tf.exp(0.5 * z_log_var) * noise
-        x_mean = self.decode(z, training=training)
+        head = self.decode_head(z, training=training)
+        x_mean = self.mean_image(head)
         kl = likelihoods.gaussian_kl(z_mean, z_log_var)
-        nll_x = -self.log_px_given_z(images, x_mean)
+        nll_x = -self.log_px_given_z(images, head)
         terms = {"kl": kl, "nll_x": nll_x}
+        if self.likelihood == "logistic_mixture":
+            terms["bits_per_dim"] = (kl + nll_x) / (math.prod(self.image_shape) * math.log(2.0))
         terms.update(self.extra_terms(images, z, x_mean, training))
-        terms["loss"] = tf.add_n([kl_weight * kl] + [v for k, v in terms.items() if k != "kl"])
+        terms["loss"] = tf.add_n([kl_weight * kl] + [v for k, v in terms.items() if k not in ("kl", "bits_per_dim")])
         return terms
 
     def extra_terms(self, images, z, x_mean, training):
@@ -164,6 +198,7 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
         return self._update_trackers(self.per_example_terms(data["image"], noise, training=False))
 
     serving_default = "decode"
+    serving_input_ranges = {"images": (0.0, 1.0)}  # served requests outside it are refused (not 8-bit pixels)
 
     def serving_endpoints(self):
         """Serving signatures: {name: (fn, input_signature)}; each fn returns a dict of float32 tensors.

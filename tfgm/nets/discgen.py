@@ -51,9 +51,12 @@ def celeba_encoder(image_shape=(64, 64, 3), latent_dim=500, widths=(32, 64, 128,
 
 
 def celeba_decoder(latent_dim=500, image_shape=(64, 64, 3), widths=(256, 128, 64, 32), hidden=1000,
-                   sync_bn=False, name="decoder"):
+                   sync_bn=False, name="decoder", head_channels=0):
     """p(x|z) mean: dense → dense → 4×4×C → 4 stages × [3×3 conv, 3×3 conv, 2×2 stride-2 transposed conv] →
     1×1 conv → sigmoid. Input [B, latent_dim]; output [B, 64, 64, 3] in (0, 1).
+
+    head_channels > 0: the 1×1 conv gives that many linear float32 channels per pixel instead ("x_params", a
+    likelihood's head, e.g. `tfgm.losses.logistic_mixture_channels(K, C)` for VAE(likelihood="logistic_mixture")).
     """
     stages = len(widths)
     base_h, base_w = image_shape[0] // 2**stages, image_shape[1] // 2**stages
@@ -65,6 +68,9 @@ def celeba_decoder(latent_dim=500, image_shape=(64, 64, 3), widths=(256, 128, 64
         x = _conv_bn_relu(x, w, 3, 1, "same", f"dec{i}a", sync_bn=sync_bn)
         x = _conv_bn_relu(x, w, 3, 1, "same", f"dec{i}b", sync_bn=sync_bn)
         x = _conv_bn_relu(x, w, 2, 2, "valid", f"dec{i}up", transpose=True, sync_bn=sync_bn)
+    if head_channels:
+        x_out = layers.Conv2D(int(head_channels), 1, dtype="float32", name="x_params")(x)
+        return keras.Model(z_in, x_out, name=name)
     x = layers.Conv2D(image_shape[-1], 1, name="to_pixels")(x)
     x_out = layers.Activation("sigmoid", dtype="float32", name="x_mean")(x)
     return keras.Model(z_in, x_out, name=name)
