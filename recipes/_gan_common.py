@@ -38,11 +38,13 @@ class ImageConfig(CommonConfig):
                 "weights fetched on first use) | inception2015 (--inception-graph; comparable with papers) | none"})
     inception_graph: str = dataclasses.field(default="", metadata={
         "help": "classify_image_graph_def.pb of inception-2015-12-05.tgz, for --fid-network inception2015"})
-    fid_samples: int = dataclasses.field(default=10000, metadata={"help": "generated samples per FID/IS/KID"})
-    fid_real: int = dataclasses.field(default=10000, metadata={"help": "real test images for the statistics"})
+    fid_samples: int = dataclasses.field(default=10000, metadata={"help": "generated samples per FID/IS/KID",
+                                                                  "min": 2})
+    fid_real: int = dataclasses.field(default=10000, metadata={"help": "real test images for the statistics",
+                                                               "min": 2})
     fid_every: int = dataclasses.field(default=1, metadata={"help": "score every N epochs (and at the end)"})
     classifier_epochs: int = dataclasses.field(default=5, metadata={"help": "epochs of the feature classifier"})
-    image_every: int = dataclasses.field(default=1, metadata={"help": "write sample grids every N epochs"})
+    image_every: int = dataclasses.field(default=1, metadata={"help": "write sample grids every N epochs", "min": 1})
 
     @staticmethod
     def quick_overrides():
@@ -121,7 +123,7 @@ class ImageGan(Experiment):
             if done != self.epochs:
                 final = self.evaluator.evaluate(model, self.cfg.fid_samples, seed=self.cfg.seed)
         return {"final": final, "settings": {k: v for k, v in self.settings.items() if k != "make_optimizers"},
-                "generator_steps": int(model.g_optimizer.iterations), "notes": self.notes}
+                "generator_steps": int(model.g_optimizer.iterations.numpy()), "notes": self.notes}
 
     def summary(self, models, metrics):
         settings, final = self.settings, metrics["final"]
@@ -149,6 +151,7 @@ class ImageGan(Experiment):
 
         from tfgm.metrics import evaluator
         from tfgm.nets import dcgan
+        from tfgm.training import shuffle_by_epoch
 
         cfg = self.cfg
         num_classes = int(train.map(lambda d: tf.cast(d["label"], tf.int32)).reduce(0, tf.maximum)) + 1
@@ -159,7 +162,7 @@ class ImageGan(Experiment):
             model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
             return model
 
-        fit = {"x": pairs(train.shuffle(10_000, seed=cfg.seed)), "validation_data": pairs(test),
+        fit = {"x": pairs(shuffle_by_epoch(train, 10_000, cfg.seed)), "validation_data": pairs(test),
                "epochs": cfg.classifier_epochs}
         classifier = self.stage("fid_classifier", build, fit)
         accuracy = float(classifier.evaluate(pairs(test), verbose=0, return_dict=True)["accuracy"])

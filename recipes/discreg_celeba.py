@@ -149,6 +149,14 @@ class DiscReg(Experiment):
     """Classifier, plain VAE, discreg VAE (three resumable stages); both VAEs scored beside the blind baselines."""
 
     recipe, config = RECIPE, Config
+    _vaes = ("vae", "discreg_vae")
+    stage_flags = {"classifier_epochs": ("classifier",), "classifier_learning_rate": ("classifier",),
+                   **dict.fromkeys(("latent_dim", "likelihood", "min_log_sigma", "max_log_var", "learning_rate",
+                                    "sigma_lr_multiplier", "kl_warmup_steps", "bn_recalibration_batches",
+                                    "vae_epochs", "image_every"), _vaes),
+                   **dict.fromkeys(("layers", "layer_weight", "discreg_to_encoder"), ("discreg_vae",)),
+                   **dict.fromkeys(("eval_examples", "iw_examples", "iw_samples", "fd_samples", "baseline_examples"),
+                                   ())}
 
     def check(self, cfg):
         check_config(cfg)

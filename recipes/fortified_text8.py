@@ -147,7 +147,7 @@ class FortifiedText8(Experiment):
         train = lm_dataset(splits["train"], cfg.sequence_length, cfg.batch_size, seed=cfg.seed)
         validation = lm_dataset(splits["validation"], cfg.sequence_length, cfg.batch_size, limit=cfg.eval_windows)
         model = self.stage("fortified_lm", lambda: build_model(cfg),
-                           {"x": train.take(cfg.steps_per_epoch), "validation_data": validation,
+                           {"x": train, "steps_per_epoch": cfg.steps_per_epoch, "validation_data": validation,
                             "epochs": cfg.stage_epochs(cfg.train_epochs)})
         model.calibrate_threshold(validation, false_alarm_rate=cfg.false_alarm_rate)
         self.run.save_model(model, "fortified_lm")

@@ -128,3 +128,25 @@ def test_an_out_that_is_a_file_is_refused(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert discreg_celeba.main(["--quick", "--out", str(tmp_path / "file")]) == 2
     assert "is a file; give a folder" in capsys.readouterr().err
+
+
+def test_resume_accepts_a_fixed_discreg_flag_while_only_earlier_stages_finished(tmp_path):
+    import dataclasses
+
+    from tfgm.training.atomic import to_jsonable, write_json_atomic
+    from tfgm.training.resume_changes import record_stage, resume_changes
+
+    def flags(**changes):
+        return to_jsonable(dataclasses.asdict(dataclasses.replace(discreg_celeba.Config(), **changes)))
+
+    write_json_atomic(os.path.join(tmp_path, "config.json"), flags(layers=("nosuchlayer",)))
+    for stage in ("classifier", "vae"):
+        record_stage(str(tmp_path), stage, 1)
+    flags_of = discreg_celeba.DiscReg.stage_flags
+    accepted = resume_changes(str(tmp_path), flags(layers=("strided1_bn",), fd_samples=10), flags_of)
+    assert set(accepted) == {"layers", "fd_samples"}
+    with pytest.raises(ValueError, match="--vae-epochs"):
+        resume_changes(str(tmp_path), flags(layers=("strided1_bn",), vae_epochs=3), flags_of)
+    record_stage(str(tmp_path), "discreg_vae", 1)
+    with pytest.raises(ValueError, match="--layers"):
+        resume_changes(str(tmp_path), flags(layers=("strided1_bn",)), flags_of)
