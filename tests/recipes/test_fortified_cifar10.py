@@ -30,9 +30,9 @@ def test_quick_run_trains_both_resnets_and_writes_a_complete_run_directory(tmp_p
     assert json.load(open(run / "export" / "export_report.json"))["passed"]
 
 
-def test_npz_data_with_the_wrong_image_size_is_resized(tmp_path):
+def test_npz_data_larger_than_the_net_is_resized(tmp_path):
     rng = np.random.default_rng(0)
-    np.savez(tmp_path / "d.npz", x=rng.integers(0, 256, (300, 16, 16, 3), dtype=np.uint8),
+    np.savez(tmp_path / "d.npz", x=rng.integers(0, 256, (300, 40, 40, 3), dtype=np.uint8),
              y=np.arange(300) % 10)
     status = fortified_cifar10.main(["--data", "npz", "--data-path", str(tmp_path / "d.npz"), "--resnet-units", "1",
                                      "--epochs", "1", "--batch-size", "64", "--pgd-steps", "1", "--sweep-eps", "0",

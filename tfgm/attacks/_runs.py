@@ -56,10 +56,12 @@ def loss_gradient_logits(model, x, loss_fn, samples=1):
     def one():
         with tf.GradientTape() as tape:
             tape.watch(x)
-            logits = tf.cast(model(x), tf.float32)
+            # A served signature's outputs can lose the static batch size (its request checks run at run time);
+            # the attack loops need it back.
+            logits = tf.ensure_shape(tf.cast(model(x), tf.float32), [x.shape[0], None])
             loss = loss_fn(logits)
         grad = tape.gradient(loss, x)
-        return loss, tf.zeros_like(x) if grad is None else grad, logits
+        return loss, tf.zeros_like(x) if grad is None else tf.ensure_shape(grad, x.shape), logits
 
     loss, grad, logits = one()
     if int(samples) == 1:
