@@ -7,6 +7,7 @@ import glob
 import json
 import os
 import traceback
+import zipfile
 
 import keras
 
@@ -32,6 +33,9 @@ def load_models(run_dir: str, names=None) -> dict:
     models = {}
     for name in names or available:
         path = os.path.join(folder, f"{name}.keras")
+        if not zipfile.is_zipfile(path):  # Keras reports a truncated archive as "File not found"
+            raise ValueError(f"cannot load {path}: it is not a complete .keras file (a zip archive): truncated or "
+                             "damaged; restore it, or delete it and rerun its stage with --resume")
         try:
             models[name] = keras.saving.load_model(path, compile=False)
         except Exception as e:

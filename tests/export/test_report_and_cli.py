@@ -87,10 +87,13 @@ def test_cli_help_and_exit_codes(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "FAIL parity" in out and "FAILED; report:" in out
     assert not os.path.exists(os.path.join(run_dir, "export", "savedmodel", "vae", "1"))
-    with open(os.path.join(run_dir, "models", "broken.keras"), "w") as f:
-        f.write("not a zip")
+    with open(os.path.join(run_dir, "models", "vae.keras"), "rb") as f:
+        head = f.read(2000)
+    with open(os.path.join(run_dir, "models", "broken.keras"), "wb") as f:
+        f.write(head)  # a truncated archive: Keras itself calls it "File not found"
     assert main([run_dir]) == 2
-    assert "cannot load" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "broken.keras: it is not a complete .keras file" in err and "File not found" not in err
 
 
 def test_cli_exports_a_run_and_prints_the_table(tmp_path):
