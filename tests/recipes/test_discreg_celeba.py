@@ -8,8 +8,9 @@ import pytest
 
 from recipes import discreg_celeba
 
+# --no-export: the CelebA-size VAE and DiscRegVAE exports are tested in tests/export (test_rest_examples serves one)
 TINY = ["--quick", "--train-examples", "100", "--eval-examples", "40", "--iw-examples", "20", "--iw-samples", "2",
-        "--fd-samples", "40", "--epochs", "1", "--batch-size", "20", "--latent-dim", "16"]
+        "--fd-samples", "40", "--epochs", "1", "--batch-size", "20", "--latent-dim", "16", "--no-export"]
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ def test_the_printed_table_shows_the_baselines_and_what_differs_from_the_paper(q
 def test_resume_of_a_finished_run_loads_the_models_instead_of_training(quick_run, capsys):
     _, run = quick_run
     out = os.path.dirname(os.path.dirname(run))
-    status = discreg_celeba.main(TINY + ["--out", out, "--name", "t", "--resume", "--no-export"])
+    status = discreg_celeba.main(TINY + ["--out", out, "--name", "t", "--resume"])
     assert status == 0
     printed = capsys.readouterr().out
     for name in ("classifier", "vae", "discreg_vae"):
