@@ -10,6 +10,7 @@ import math
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfgm._random import seed_pair
 from tfgm.losses.likelihoods import MIN_LOG_SIGMA, _sum_per_example, soft_floor
 
 tfd = tfp.distributions
@@ -19,12 +20,6 @@ MIN_LOG_SCALE = -7.0
 _CDF_DELTA_MIN = 1e-5
 # PixelCNN++'s sampler draws u ~ U(ε, 1 − ε): the logistic noise is truncated at ±log((1 − ε)/ε) ≈ ±11.5 scales.
 _UNIFORM_EPS = 1e-5
-
-
-def _seed(seed):
-    """int or [2] int tensor → [2] int32 stateless seed."""
-    seed = tf.cast(seed, tf.int32)
-    return tf.stack([seed, 0]) if seed.shape.rank == 0 else seed
 
 
 def _floored(log_sigma, floor):
@@ -83,7 +78,7 @@ def gaussian_mixture_sample(logits, means, log_sigmas, seed, n=None, min_log_sig
     Per-example parameters [B, K], [B, K, D] give one draw each, [B, D]; one shared mixture ([K], [K, D])
     needs `n` and gives [n, D]. seed: int or [2] int32 tensor.
     """
-    seed = _seed(seed)
+    seed = seed_pair(seed)
     logits, means, log_sigmas = _gaussian_parameters(logits, means, log_sigmas, "gaussian_mixture_sample")
     shared = logits.shape.rank == 1
     if shared != (n is not None) or logits.shape.rank > 2:
@@ -270,7 +265,7 @@ def logistic_mixture_sample(params, channels, seed, bins=256, min_log_scale=MIN_
     clipped to [0, 1] (which is exactly the discretized distribution's bin mass, the edge bins taking the tails;
     the logistic noise is PixelCNN++'s, u ~ U(1e-5, 1 − 1e-5)). seed: int or [2] int32 tensor (stateless).
     """
-    seed = _seed(seed)
+    seed = seed_pair(seed)
     c = int(channels)
     params = tf.convert_to_tensor(params, tf.float32)
     if params.shape.rank != 4:

@@ -11,6 +11,7 @@ import math
 import keras
 import tensorflow as tf
 
+from tfgm._random import seed_pair
 from tfgm.layers import FortifiedDense, FortifiedLayer
 from tfgm.models._base import SingleOptimizerMixin, TrackersMixin
 from tfgm.models._seeds import step_seed
@@ -75,11 +76,6 @@ def schedule_parameters(schedule, total_steps, final_probability):
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if log_eps(mid) < math.log(p) else (lo, mid)
     return math.exp(0.5 * (lo + hi)), 0.0
-
-
-def _seed(seed):
-    seed = tf.cast(seed, tf.int32)
-    return tf.stack([seed, tf.zeros_like(seed)]) if seed.shape.rank == 0 else seed
 
 
 @keras.saving.register_keras_serializable(package="tfgm")
@@ -163,7 +159,7 @@ class CharModel(TrackersMixin, SingleOptimizerMixin, keras.Model):
         free after `context` characters. noise: DAE noise [B, T, units] or None.
         """
         tokens = tf.convert_to_tensor(tokens, tf.int32)
-        seed = _seed(seed)
+        seed = seed_pair(seed)
         batch, length = tf.shape(tokens)[0], tf.shape(tokens)[1]
         coins = tf.random.stateless_uniform([batch, length], tf.random.experimental.stateless_fold_in(seed, 0))
         teach = tf.logical_or(coins < tf.cast(teacher_probability, tf.float32), tf.range(length)[None, :] < context)

@@ -5,6 +5,7 @@ Mordatch 2019)."""
 import keras
 import tensorflow as tf
 
+from tfgm._random import seed_pair
 from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin, TrackersMixin
 from tfgm.models._seeds import step_seed
 
@@ -74,7 +75,7 @@ class EnergyModel(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, kera
 
     def sample(self, n, steps=None, seed=0):
         """n samples by Langevin from uniform noise (`steps`, default `langevin_steps`): [n, ...]; stateless."""
-        seeds = tf.random.experimental.stateless_split(tf.cast(tf.stack([seed, 0]), tf.int32), 2)
+        seeds = tf.random.experimental.stateless_split(seed_pair(seed), 2)
         start = self._uniform((n,) + self.event_shape, seeds[0])
         return langevin(self.energy_of, start, self.langevin_steps if steps is None else steps, self.step_size,
                         self.noise_std, seeds[1], self.value_range)

@@ -5,20 +5,13 @@ import contextlib
 import keras
 import tensorflow as tf
 
+from tfgm._random import seed_pair
 from tfgm.losses import gan
 from tfgm.models._base import SubmodelConfigMixin, TrackersMixin, TwoOptimizerMixin, update_log_z
 from tfgm.models._seeds import step_seed
 
 LOSSES = ("bgan", "ls_multihead")
 _TEST_SEED_STEP = -1
-
-
-def _seed2(seed):
-    """An int / [2] seed → [2] int32 seed tensor for stateless ops."""
-    seed = tf.cast(seed, tf.int32)
-    if seed.shape.rank == 0:
-        seed = tf.stack([seed, tf.zeros_like(seed)])
-    return seed
 
 
 def _fold(seed, i):
@@ -131,7 +124,7 @@ class GibbsNet(TrackersMixin, TwoOptimizerMixin, SubmodelConfigMixin, keras.Mode
         """The (standardized) mean if `seed` is None, else z_mean + σ·ε with ε ~ N(0, I) from `seed`."""
         if seed is None:
             return self._standardize(z_mean, training)
-        eps = tf.random.stateless_normal(tf.shape(z_mean), seed=_seed2(seed), dtype=z_mean.dtype)
+        eps = tf.random.stateless_normal(tf.shape(z_mean), seed=seed_pair(seed), dtype=z_mean.dtype)
         return self._standardize(z_mean + sigma * eps, training)
 
     def infer(self, images, seed=None, training=False):
@@ -151,7 +144,7 @@ class GibbsNet(TrackersMixin, TwoOptimizerMixin, SubmodelConfigMixin, keras.Mode
         if seed is None:
             noise = tf.zeros(shape, z.dtype)
         else:
-            noise = tf.random.stateless_normal(shape, seed=_seed2(seed), dtype=z.dtype)
+            noise = tf.random.stateless_normal(shape, seed=seed_pair(seed), dtype=z.dtype)
         return [z, noise]
 
     def _transition(self, z, seed, training):
@@ -200,7 +193,7 @@ class GibbsNet(TrackersMixin, TwoOptimizerMixin, SubmodelConfigMixin, keras.Mode
         """Continue the unclamped chain from z [B, D] for `steps` steps: (x [B, H, W, C], z [B, D], chain
         [steps, B, H, W, C] or None). Feeding the returned z back in continues a long chain piece by piece.
         `batch_statistics`: see `sample`."""
-        x, z, chain = self._chain(tf.convert_to_tensor(z, tf.float32), steps, _seed2(seed), record=return_chain,
+        x, z, chain = self._chain(tf.convert_to_tensor(z, tf.float32), steps, seed_pair(seed), record=return_chain,
                                   batch_statistics=batch_statistics)
         return x, z, chain
 
@@ -211,7 +204,7 @@ class GibbsNet(TrackersMixin, TwoOptimizerMixin, SubmodelConfigMixin, keras.Mode
         `batch_statistics`: batch norm uses the n chains' batch statistics, as the training chain does (the
         n chains then depend on each other: use n ≳ the training batch), instead of the moving averages
         (each chain on its own; what the served `sample` endpoint does). No moving average changes."""
-        seed = _seed2(seed)
+        seed = seed_pair(seed)
         z = tf.random.stateless_normal(tf.stack([n, self.latent_dim]), seed=_fold(seed, -1))
         x, _, chain = self._chain(z, steps, seed, record=return_chain, batch_statistics=batch_statistics)
         return chain if return_chain else x
@@ -225,7 +218,7 @@ class GibbsNet(TrackersMixin, TwoOptimizerMixin, SubmodelConfigMixin, keras.Mode
         """
         images = tf.convert_to_tensor(images, tf.float32)
         keep = tf.broadcast_to(tf.convert_to_tensor(mask) > 0.5, tf.shape(images))
-        seed = _seed2(seed)
+        seed = seed_pair(seed)
         x0 = tf.where(keep, images, tf.fill(tf.shape(images), 0.5))
         with keras.StatelessScope() if batch_statistics else contextlib.nullcontext():
             z = self.infer(x0, seed=_fold(seed, -1), training=batch_statistics)
@@ -241,7 +234,7 @@ class GibbsNet(TrackersMixin, TwoOptimizerMixin, SubmodelConfigMixin, keras.Mode
         `return_chain` also "x_chain" [x₁…x_N], "z_chain" [z₀…z_{N−1}] (pre-stop-gradient tensors; of them
         only x_N and, with `chain_encoder_gradient`, z_{N−1} receive gradient) and "z_real" (the clamped ẑ).
         """
-        seed = _seed2(seed)
+        seed = seed_pair(seed)
         batch = tf.shape(images)[0]
         z_real = self.infer(images, seed=_fold(seed, 1), training=training)
         z = tf.random.stateless_normal(tf.stack([batch, self.latent_dim]), seed=_fold(seed, 2), dtype=images.dtype)

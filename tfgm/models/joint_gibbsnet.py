@@ -5,8 +5,9 @@ import contextlib
 import keras
 import tensorflow as tf
 
+from tfgm._random import seed_pair
 from tfgm.losses import gan
-from tfgm.models.gibbsnet import GibbsNet, _fold, _seed2
+from tfgm.models.gibbsnet import GibbsNet, _fold
 
 
 def _bernoulli(logits, seed):
@@ -95,7 +96,7 @@ class JointGibbsNet(GibbsNet):
         also "image_chain" [steps, B, H, W, C] and "attribute_chain" [steps, B, A]. `batch_statistics`: batch
         norm on the chains' own batch statistics, as in training, no moving average changed (`GibbsNet.sample`).
         """
-        seed = _seed2(seed)
+        seed = seed_pair(seed)
         steps = tf.cast(steps, tf.int32)
         if z is None:
             z = tf.random.stateless_normal(tf.stack([batch, self.latent_dim]), seed=_fold(seed, -1))
@@ -194,7 +195,7 @@ class JointGibbsNet(GibbsNet):
         x_N and, with `chain_encoder_gradient`, z_{N−1} receive gradient), "z_real",
         "attribute_logits" [B, A] of the last step, "attribute_draws" [M, B, A] and "weights" [M, B].
         """
-        seed = _seed2(seed)
+        seed = seed_pair(seed)
         batch = tf.shape(images)[0]
         y_real = tf.cast(attributes, images.dtype)
         z_real = self.infer(images, y_real, seed=_fold(seed, 1), training=training)
