@@ -23,7 +23,9 @@ class CommonConfig:
         "help": "default | mirrored | multiworker (reads TF_CONFIG; see python -m recipes.launch --help) | tpu"})
     precision: str = dataclasses.field(default="float32", metadata={
         "help": "float32 | mixed_float16 (GPUs; with loss scaling) | mixed_bfloat16 (TPUs, CPUs with AVX512_BF16; "
-                "on a Zen 5 CPU 1.2-1.4x the float32 speed, float16 0.15x); exports stay float32"})
+                "1.2-1.4x the float32 speed on Zen 4/5 CPUs, float16 0.15x) | auto (mixed_bfloat16 on a CPU-only "
+                "machine with AVX512_BF16 or AMX-BF16, else float32; the run prints its pick and environment.json "
+                "records it); exports stay float32"})
     sync_bn: bool = dataclasses.field(default=False, metadata={
         "help": "synchronized batch normalization: every BatchNormalization layer averages its batch mean and "
                 "variance over all replicas (the global batch) instead of each replica's share. Default: off, since "

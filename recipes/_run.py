@@ -12,11 +12,14 @@ def start_run(cfg, recipe, strategy, lock=None, stage_flags=None):
     config.json and environment.json into it and prints where it is."""
     import dataclasses
 
-    from tfgm.training import chief_run_dir, set_precision
+    from tfgm.training import chief_run_dir, resolve_precision, set_precision
     from tfgm.training.atomic import to_jsonable
     from tfgm.training.resume_changes import resume_changes
 
-    set_precision(cfg.precision)
+    policy, reason = resolve_precision(cfg.precision)
+    set_precision(policy)
+    if cfg.precision == "auto":
+        print(f"precision: {policy} (--precision auto: {reason})")
     run = chief_run_dir(strategy, cfg.out, recipe, cfg.name or None, resume=cfg.resume)
     if lock is not None:
         lock(run)

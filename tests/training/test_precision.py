@@ -7,7 +7,8 @@ import tensorflow as tf
 import keras
 from tests.models._tiny import IMAGE_SHAPE, LATENT, plain_decoder, plain_encoder, tiny_features
 from tfgm.models import VAE, DiscRegVAE
-from tfgm.training import loss_scale_optimizer, set_precision
+from tfgm.training import auto_precision, loss_scale_optimizer, resolve_precision, set_precision
+from tfgm.training.precision import cpu_flags
 
 from .training_helpers import MIXED_STEP_TOLERANCE
 
@@ -43,6 +44,27 @@ def test_unknown_precision_is_refused_and_the_previous_policy_returned():
         set_precision("float16")
     assert set_precision("mixed_bfloat16") == "float32"
     assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+
+
+@pytest.mark.parametrize("flags,has_gpu,policy", [
+    ({"avx512f", "avx512_bf16"}, False, "mixed_bfloat16"),
+    ({"avx512f", "amx_bf16", "amx_tile"}, False, "mixed_bfloat16"),
+    ({"avx2", "avx512f"}, False, "float32"),
+    ({"avx512_bf16"}, True, "float32"),
+])
+def test_auto_picks_bfloat16_only_on_a_cpu_only_machine_with_native_bfloat16(flags, has_gpu, policy):
+    picked, reason = auto_precision(frozenset(flags), has_gpu=has_gpu)
+    assert picked == policy and reason
+
+
+def test_cpu_flags_are_read_from_cpuinfo_and_auto_sets_the_machines_pick(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512_bf16\n")
+    assert cpu_flags(str(info)) == {"fpu", "sse2", "avx512_bf16"}
+    assert cpu_flags(str(tmp_path / "missing")) == frozenset()
+    assert resolve_precision("mixed_float16") == ("mixed_float16", "asked for")
+    set_precision("auto")
+    assert keras.mixed_precision.global_policy().name == auto_precision()[0]
 
 
 def test_single_optimizer_models_get_loss_scaling_from_compile_and_several_optimizers_use_the_helper():

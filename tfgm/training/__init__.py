@@ -37,6 +37,8 @@ _EXPORTS = {
     "quiet_tensorflow": "environment",
     "latent_model_panels": "panels",
     "PRECISIONS": "precision",
+    "auto_precision": "precision",
+    "resolve_precision": "precision",
     "set_precision": "precision",
     "current_precision": "precision",
     "loss_scale_optimizer": "precision",
@@ -66,7 +68,8 @@ if TYPE_CHECKING:
     from .run_lock import RunLock, RunLocked
     from .multiworker import auto_shard_data, chief_run_dir, is_chief, task_info
     from .panels import latent_model_panels
-    from .precision import PRECISIONS, current_precision, loss_scale_optimizer, set_precision
+    from .precision import (PRECISIONS, auto_precision, current_precision, loss_scale_optimizer, resolve_precision,
+                            set_precision)
     from .randomness import replica_seed, set_seed
     from .run_dir import RunDir
     from .sync_batch_norm import batch_norm_layers, synchronize_batch_norm

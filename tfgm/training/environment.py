@@ -121,6 +121,7 @@ def environment_info(seed: int, strategy=None) -> dict[str, Any]:
             "gpus": gpus,
         },
         "op_determinism": _op_determinism(),
+        "precision": keras.mixed_precision.global_policy().name,
         "environment_variables": {k: os.environ[k] for k in _ENV_KEYS if k in os.environ},
     }
     if strategy is not None:
