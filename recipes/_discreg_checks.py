@@ -5,7 +5,7 @@ from recipes._celeba import IMAGE_SIZE
 
 def check_config(cfg):
     """ValueError naming every flag of this recipe that cannot work (before any data is read or step taken)."""
-    from tfgm.losses.likelihoods import LIKELIHOODS
+    from tfgm.models.vae import VAE_LIKELIHOODS
 
     positive = {"--latent-dim": cfg.latent_dim, "--learning-rate": cfg.learning_rate,
                 "--classifier-learning-rate": cfg.classifier_learning_rate, "--vae-epochs": cfg.vae_epochs,
@@ -19,8 +19,8 @@ def check_config(cfg):
         ("--eval-examples", cfg.eval_examples)) if value < 0]
     if cfg.fd_samples < 2:
         problems.append(f"--fd-samples {cfg.fd_samples}: the Fréchet distance needs ≥ 2 samples")
-    if cfg.likelihood not in LIKELIHOODS:
-        problems.append(f"--likelihood {cfg.likelihood}: choose one of {' | '.join(LIKELIHOODS)}")
+    if cfg.likelihood not in VAE_LIKELIHOODS:
+        problems.append(f"--likelihood {cfg.likelihood}: choose one of {' | '.join(VAE_LIKELIHOODS)}")
     if problems:
         raise ValueError("flags: " + "; ".join(problems))
 

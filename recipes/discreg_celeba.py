@@ -34,7 +34,11 @@ class Config(CommonConfig):
     batch_size: int = dataclasses.field(default=100, metadata={"help": "global batch size"})
     latent_dim: int = dataclasses.field(default=500, metadata={"help": "latent dimension"})
     likelihood: str = dataclasses.field(default="gaussian", metadata={
-        "help": "pixel likelihood: gaussian (learned per-pixel σ) | bernoulli | discretized_logistic"})
+        "help": "pixel likelihood: gaussian (learned per-pixel σ) | bernoulli | discretized_logistic | "
+                "logistic_mixture (PixelCNN++'s discretized logistic mixture, --mixture-components per pixel; "
+                "the decoder's 1×1 head gives its parameters; reports bits/dim)"})
+    mixture_components: int = dataclasses.field(default=10, metadata={
+        "help": "components K of --likelihood logistic_mixture (PixelCNN++: 10)", "min": 1})
     min_log_sigma: float = dataclasses.field(default=-5.0, metadata={"help": "floor of every learned log σ"})
     max_log_var: float = dataclasses.field(default=8.0, metadata={
         "help": "ceiling of the encoder's log σ² (unchanged below it − 4, an exponential knee above; inf: "
@@ -84,6 +88,7 @@ class Config(CommonConfig):
 def _builders(cfg, num_attributes, classifier=None):
     import keras
 
+    from tfgm.losses import logistic_mixture_channels
     from tfgm.models import DiscRegVAE, VAE
     from tfgm.nets import discgen
 
@@ -91,8 +96,9 @@ def _builders(cfg, num_attributes, classifier=None):
         return attribute_classifier(cfg, num_attributes)
 
     def nets():
+        head = logistic_mixture_channels(cfg.mixture_components, 3) if cfg.likelihood == "logistic_mixture" else 0
         return (discgen.celeba_encoder(IMAGE_SIZE + (3,), cfg.latent_dim),
-                discgen.celeba_decoder(cfg.latent_dim, IMAGE_SIZE + (3,)))
+                discgen.celeba_decoder(cfg.latent_dim, IMAGE_SIZE + (3,), head_channels=head))
 
     def vae_options():
         return dict(likelihood=cfg.likelihood, min_log_sigma=cfg.min_log_sigma, max_log_var=cfg.max_log_var,
@@ -151,9 +157,9 @@ class DiscReg(Experiment):
     recipe, config = RECIPE, Config
     _vaes = ("vae", "discreg_vae")
     stage_flags = {"classifier_epochs": ("classifier",), "classifier_learning_rate": ("classifier",),
-                   **dict.fromkeys(("latent_dim", "likelihood", "min_log_sigma", "max_log_var", "learning_rate",
-                                    "sigma_lr_multiplier", "kl_warmup_steps", "bn_recalibration_batches",
-                                    "vae_epochs", "image_every"), _vaes),
+                   **dict.fromkeys(("latent_dim", "likelihood", "mixture_components", "min_log_sigma", "max_log_var",
+                                    "learning_rate", "sigma_lr_multiplier", "kl_warmup_steps",
+                                    "bn_recalibration_batches", "vae_epochs", "image_every"), _vaes),
                    **dict.fromkeys(("layers", "layer_weight", "discreg_to_encoder"), ("discreg_vae",)),
                    **dict.fromkeys(("eval_examples", "iw_examples", "iw_samples", "fd_samples", "baseline_examples"),
                                    ())}

@@ -113,6 +113,7 @@ def test_help_lists_what_quick_changes(capsys):
     (["--batch-size", "-5"], "--batch-size -5: must be ≥ 1"),
     (["--precision", "float8"], "--precision float8: choose one of float32"),
     (["--likelihood", "poisson"], "--likelihood poisson: choose one of gaussian"),
+    (["--likelihood", "logistic_mixture", "--mixture-components", "0"], "--mixture-components 0: must be ≥ 1"),
     (["--image-every", "0"], "--image-every 0: must be > 0"),
     (["--fd-samples", "1"], "--fd-samples 1: the Fréchet distance needs ≥ 2 samples"),
     (["--layers", "nosuchlayer"], "--layers nosuchlayer: not layers of the attribute classifier (nosuchlayer)"),
@@ -151,3 +152,23 @@ def test_resume_accepts_a_fixed_discreg_flag_while_only_earlier_stages_finished(
     record_stage(str(tmp_path), "discreg_vae", 1)
     with pytest.raises(ValueError, match="--layers"):
         resume_changes(str(tmp_path), flags(layers=("strided1_bn",)), flags_of)
+
+
+def test_logistic_mixture_builds_both_vaes_with_a_mixture_head_that_trains():
+    import dataclasses
+
+    import numpy as np
+    import tensorflow as tf
+
+    from tfgm.losses import logistic_mixture_channels
+
+    cfg = dataclasses.replace(discreg_celeba.Config(), likelihood="logistic_mixture", mixture_components=3,
+                              latent_dim=8, layers=("strided1_bn",))
+    build_classifier, build_vae, _ = discreg_celeba._builders(cfg, 40)
+    _, _, build_discreg = discreg_celeba._builders(cfg, 40, build_classifier())
+    images = np.random.default_rng(0).random((4, 64, 64, 3)).astype("float32")
+    for model in (build_vae(), build_discreg()):
+        assert model.decoder.outputs[0].shape[-1] == logistic_mixture_channels(3, 3)
+        logs = model.fit(tf.data.Dataset.from_tensors({"image": images}), verbose=0).history
+        assert np.isfinite(logs["bits_per_dim"][0]) and logs["bits_per_dim"][0] > 0
+        assert model.reconstruct(images).shape == (4, 64, 64, 3)
