@@ -55,3 +55,14 @@ def fortified_mnist_model(attack):
     model.compile(keras.optimizers.Adam(1e-3))
     assert isinstance(model, FortifiedClassifier)
     return model
+
+
+def rbm_model(visible=784, hidden=500, cd_steps=1, batch=100):
+    """tfgm's binary RBM trained by CD-k (SGD 0.05, momentum 0.5: rbm_mnist's settings), weights N(0, 0.01²)."""
+    import keras
+
+    from tfgm.models import RBM
+
+    model = RBM(visible, hidden, cd_steps=cd_steps, chains=batch, seed=0)
+    model.compile(keras.optimizers.SGD(0.05, momentum=0.5))
+    return model

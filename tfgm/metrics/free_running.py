@@ -66,3 +66,27 @@ def free_running_drift(step, tokens, context, batch_size, seed=0):
     teacher = np.concatenate(teacher)[:, context:].mean(0)
     return {"free_running_error": free, "teacher_forcing_error": teacher, "ratio_per_step": free / teacher,
             "samples": samples}
+
+
+def drift_at_steps(step, text_ids, context, ratio_steps, num_contexts, batch_size, seed=0):
+    """`free_running_drift` from `num_contexts` windows of `context` + max(`ratio_steps`) tokens drawn at random
+    (numpy generator of `seed`) from `text_ids` (a 1-D array of token ids), reported at `ratio_steps`.
+
+    Returns {"ratio": {str(k): free / teacher at sampled step k}, "free_running_error", "teacher_forcing_error",
+    "ratio_per_step" (lists), "samples" (the first free-running rows), "num_sequences"}.
+    """
+    length = context + max(ratio_steps)
+    starts = np.random.default_rng(seed).integers(0, len(text_ids) - length, num_contexts)
+    tokens = np.stack([text_ids[s:s + length] for s in starts]).astype(np.int32)
+    drift = free_running_drift(step, tokens, context, batch_size, seed=seed)
+    ratio = drift["ratio_per_step"]
+    return {"ratio": {str(k): float(ratio[k - 1]) for k in ratio_steps},
+            **{k: drift[k].tolist() for k in ("free_running_error", "teacher_forcing_error", "ratio_per_step")},
+            "samples": drift["samples"], "num_sequences": len(tokens)}
+
+
+def unigram_bits(ids, vocab):
+    """Bits per token of the unigram model of `ids` (token frequencies over `vocab` symbols): the blind baseline of
+    a language model, which reads nothing of the context."""
+    p = np.bincount(np.asarray(ids), minlength=vocab) / len(ids)
+    return float(-(p[p > 0] * np.log2(p[p > 0])).sum())
