@@ -22,7 +22,9 @@ saved as summary.txt; stages.json records the finished stages (and their epochs)
 
 `--resume` accepts a changed flag only when no stage that trained depends on it; a recipe declares the flags
 that affect only some stages in `stage_flags` ({field: (stage, ...)}; `()`: only the evaluation). A flag it
-does not declare affects every stage.
+does not declare affects every stage. A recipe declares the flag that gives each stage's epochs in `epoch_flags`
+({stage: field}; `epoch_flag(stage)` for stages named at run time): a zero-epoch budget, and a `--resume` that
+asks a stage for fewer epochs than its checkpoint holds, are then refused before any work.
 """
 
 import errno
@@ -31,6 +33,7 @@ import time
 import traceback
 
 from recipes._cli import CommonConfig, check_common, parse_config
+from recipes._epoch_budgets import check_epoch_budgets
 from recipes._run import export_models, start_run, train_stage
 
 
@@ -47,6 +50,7 @@ class Experiment:
     config = CommonConfig
     description = ""
     stage_flags = {}
+    epoch_flags = {}
 
     def __init__(self, **attributes):
         for key, value in attributes.items():
@@ -61,6 +65,10 @@ class Experiment:
 
     def check(self, cfg):
         """Raise ValueError for flags that cannot work, before any work (the common flags are checked already)."""
+
+    def epoch_flag(self, stage):
+        """The config field whose value (unless --epochs overrides it) is `stage`'s epochs; None: not declared."""
+        return self.epoch_flags.get(stage)
 
     def load(self, cfg):
         """The data the stages need (anything; passed to `train` and `evaluate`). Runs after the seed and the
@@ -107,6 +115,7 @@ class Experiment:
         try:
             check_common(cfg)
             self.check(cfg)
+            check_epoch_budgets(self, cfg)
         except ValueError as exc:
             return self._user_error(exc)
         from tfgm.data import DataError
@@ -138,7 +147,10 @@ class Experiment:
             self.run.cleanup()
 
     def _stages(self, data, started):
+        import tensorflow as tf
+
         from tfgm.data import DataError
+        from tfgm.data.errors import from_pipeline
         from tfgm.training import TrainingDiverged
         from tfgm.training.checkpoint import CheckpointMismatch
         from tfgm.training.resume_changes import ResumeConflict
@@ -147,6 +159,11 @@ class Experiment:
             return self._train_and_report(data, started)
         except DataError as exc:
             return self._user_error(exc, "data: ")
+        except tf.errors.InvalidArgumentError as exc:  # bad input met inside a tf.data pipeline (a garbled image)
+            error = from_pipeline(exc)
+            if error is None:
+                raise
+            return self._user_error(error, "data: ")
         except (CheckpointMismatch, ResumeConflict) as exc:
             return self._user_error(exc)
         except OSError as exc:

@@ -1,7 +1,10 @@
 """Data of fortified_text8: the character splits of text8, an npz or the built-in corpus, and language-model
 windows."""
 
-DATASETS = "text8 (--text8 PATH) | builtin_text (generated in code) | npz (--data-path: 1-D token ids 0..26)"
+from recipes._data_help import data_help
+
+DATASETS = data_help(("tokens",), images=False, extra=("npz",), notes={
+    "text8": "text8 characters from a local text8.zip (--text8 PATH)", "npz": "1-D token ids 0..26 (--data-path)"})
 SPLITS = ("train", "validation", "test")
 
 

@@ -8,6 +8,7 @@ import os
 from recipes import gan_presets
 from recipes._cli import CommonConfig
 from recipes._experiment import Experiment
+from recipes._gan_feature_networks import classifier_network, count, pretrained_network
 from tfgm.losses import registry
 
 FID_NETWORKS = ("classifier", "inception_v3", "inception2015", "none")
@@ -43,7 +44,8 @@ class ImageConfig(CommonConfig):
     fid_real: int = dataclasses.field(default=10000, metadata={"help": "real test images for the statistics",
                                                                "min": 2})
     fid_every: int = dataclasses.field(default=1, metadata={"help": "score every N epochs (and at the end)"})
-    classifier_epochs: int = dataclasses.field(default=5, metadata={"help": "epochs of the feature classifier"})
+    classifier_epochs: int = dataclasses.field(default=5, metadata={"help": "epochs of the feature classifier",
+                                                                    "min": 1})
     image_every: int = dataclasses.field(default=1, metadata={"help": "write sample grids every N epochs", "min": 1})
 
     @staticmethod
@@ -53,9 +55,16 @@ class ImageConfig(CommonConfig):
 
 
 class ImageGan(Experiment):
-    """A variant of `gan_presets.VARIANTS` on images of `image_shape` (H, W, C), scored every `fid_every` epochs."""
+    """A variant of `gan_presets.VARIANTS` on images of `image_shape` (H, W, C), scored every `fid_every` epochs.
+    Stages: "fid_classifier" (under --fid-network classifier), then "gan" (its scores over training included)."""
 
     image_shape = ()
+    stage_flags = {**dict.fromkeys(("variant", "loss", "regularizer", "sn", "n_critic", "learning_rate", "batch_size",
+                                    "latent_dim", "width", "gan_epochs", "fid_samples", "fid_every", "inception_graph",
+                                    "image_every"), ("gan",)),
+                   "classifier_epochs": ("fid_classifier",),
+                   **dict.fromkeys(("fid_network", "fid_real"), ("fid_classifier", "gan"))}
+    epoch_flags = {"gan": "gan_epochs"}  # the classifier trains --classifier-epochs, whatever --epochs says
 
     def arguments(self, argv):
         return gan_presets.merge_repeated(argv)
@@ -80,7 +89,7 @@ class ImageGan(Experiment):
         if cfg.fid_network == "classifier" and "label" not in train.element_spec:
             raise DataError(f"--fid-network classifier trains on labels and --data {cfg.data} has none; "
                             "use --fid-network inception_v3 or inception2015")
-        self.network = _pretrained_network(cfg)
+        self.network = pretrained_network(cfg)
         return train.cache(), test.cache()
 
     def train(self, data):
@@ -94,8 +103,8 @@ class ImageGan(Experiment):
         print(f"[gan] variant {cfg.variant}: {gan_presets.describe(settings)}")
         network, self.notes = self.network, {}
         if cfg.fid_network == "classifier":
-            network, self.notes = self._classifier_network(train, test)
-        examples = _count(train)
+            network, self.notes = classifier_network(self, train, test)
+        examples = count(train)
         steps_per_epoch = examples // (cfg.batch_size * settings["n_critic"])
         if steps_per_epoch < 1:
             raise DataError(f"{examples} training examples make no batch of {cfg.batch_size} × n_critic "
@@ -144,32 +153,6 @@ class ImageGan(Experiment):
         lines += [f"{k}: {v}" for k, v in extra.items()]
         return "\n".join(lines)
 
-    def _classifier_network(self, train, test):
-        """(FeatureNetwork, notes): a DCGAN-style classifier trained here on the labels, its 'features' layer."""
-        import keras
-        import tensorflow as tf
-
-        from tfgm.metrics import evaluator
-        from tfgm.nets import dcgan
-        from tfgm.training import shuffle_by_epoch
-
-        cfg = self.cfg
-        num_classes = int(train.map(lambda d: tf.cast(d["label"], tf.int32)).reduce(0, tf.maximum)) + 1
-        pairs = lambda ds: ds.map(lambda d: (d["image"], d["label"])).batch(128)  # noqa: E731
-
-        def build():
-            model = dcgan.classifier(self.image_shape, num_classes, name="fid_classifier")
-            model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-            return model
-
-        fit = {"x": pairs(shuffle_by_epoch(train, 10_000, cfg.seed)), "validation_data": pairs(test),
-               "epochs": cfg.classifier_epochs}
-        classifier = self.stage("fid_classifier", build, fit)
-        accuracy = float(classifier.evaluate(pairs(test), verbose=0, return_dict=True)["accuracy"])
-        label = (f"FD-{self.recipe}-classifier (DCGAN-style CNN trained on {cfg.data} in this run, 'features' "
-                 "layer; not Inception: not comparable with published FID/IS)")
-        return evaluator.keras_classifier(classifier, "features", label=label), {"classifier_test_accuracy": accuracy}
-
     def _gan_builder(self, total_steps):
         from tfgm.models.gan import GAN
         from tfgm.nets import dcgan
@@ -187,26 +170,3 @@ class ImageGan(Experiment):
             return model
 
         return build
-
-
-def _count(dataset):
-    import tensorflow as tf
-
-    n = int(dataset.cardinality())
-    return n if n >= 0 else int(dataset.reduce(tf.constant(0, tf.int64), lambda c, _: c + 1))
-
-
-def _pretrained_network(cfg):
-    """The feature network for --fid-network inception_v3 / inception2015; None for the other choices."""
-    from tfgm.metrics import evaluator
-
-    if cfg.fid_network == "inception_v3":
-        try:
-            return evaluator.keras_inception_v3()
-        except Exception as exc:
-            raise ValueError(f"cannot load Keras' InceptionV3 ImageNet weights ({exc}); Keras fetches them once "
-                             "and caches them in ~/.keras/models: connect once, or use --fid-network classifier "
-                             "or inception2015") from exc
-    if cfg.fid_network == "inception2015":
-        return evaluator.inception_2015_graph(cfg.inception_graph)
-    return None

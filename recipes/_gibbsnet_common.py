@@ -74,11 +74,22 @@ class GibbsConfig(CommonConfig):
                 "width": 0.125, "batch_size": 32}
 
 
+PAIR_FLAGS = ("latent_dim", "train_steps", "loss", "heads", "log_z_ema", "bounded_sigma", "standardize_z", "noise_dim",
+              "width", "optimizer", "learning_rate", "gan_epochs", "chain_encoder_gradient", "chain_steps",
+              "chain_batch_statistics", "inpaint_given", "inpaint_steps", "image_every")
+"""GibbsConfig's flags that affect only ALI and GibbsNet (their nets, training and the grids drawn during it)."""
+EVALUATION_FLAGS = ("long_chain_steps", "probe_epochs", "probe_hidden", "score_samples", "score_splits")
+CLASSIFIERS = ("score_classifier", "classifier")  # the scoring classifier's stage: dataset recipes, CelebA's joint
+
+
 class GibbsExperiment(Experiment):
     """A GibbsNet recipe: the flags checked before any work, ALI and GibbsNet trained alike (`train_pair`),
     the two of them exported (any other stage, such as a scoring classifier, is not)."""
 
     config = GibbsConfig
+    stage_flags = {**dict.fromkeys(PAIR_FLAGS, PAIR), **dict.fromkeys(EVALUATION_FLAGS, ()),
+                   "classifier_epochs": CLASSIFIERS}
+    epoch_flags = {**dict.fromkeys(PAIR, "gan_epochs"), **dict.fromkeys(CLASSIFIERS, "classifier_epochs")}
 
     def check(self, cfg):
         check_config(cfg)

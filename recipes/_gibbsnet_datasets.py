@@ -6,15 +6,17 @@ a long chain, the latent probe, IS/FID in the classifier's space with their prot
 import dataclasses
 import os
 
+from recipes._data_help import data_help
 from recipes._gibbsnet_common import PAIR, GibbsConfig, GibbsExperiment, image_scores, model_options, optimizer
 from recipes._gibbsnet_figures import chain_figures, chain_panels, half_mask, latent_scatter
 from recipes._gibbsnet_table_3_1 import summary as table_3_1_text, table_metrics
 
 
-def dataset_config(data, datasets, quick_data, latent_dim, latent_help="latent dimension"):
-    """A recipe's config: `GibbsConfig` with its --data default (`datasets`: the flag's help), its --quick data
-    and its latent size."""
-    fields = [("data", str, dataclasses.field(default=data, metadata={"help": datasets})),
+def dataset_config(data, quick_data, latent_dim, latent_help="latent dimension"):
+    """A recipe's config: `GibbsConfig` with its --data default (the flag's help lists the catalogued labelled
+    image datasets), its --quick data and its latent size."""
+    help_text = data_help(("image", "label"), notes={"npz": "x images, y labels, in a local .npz (--data-path)"})
+    fields = [("data", str, dataclasses.field(default=data, metadata={"help": help_text})),
               ("latent_dim", int, dataclasses.field(default=latent_dim, metadata={"help": latent_help}))]
     quick = {**GibbsConfig.quick_overrides(), "data": quick_data}
     return dataclasses.make_dataclass("Config", fields, bases=(GibbsConfig,),

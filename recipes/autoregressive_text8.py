@@ -31,10 +31,10 @@ import sys
 from recipes._cli import CommonConfig
 from recipes._experiment import Experiment
 from recipes._fortified_text8_data import DATASETS, check_splits, data_name, lm_dataset, read_splits
+from recipes._text8_report import THESIS_RATIOS, schedule_and_ratio_figure, variants_table
 
 RECIPE = "autoregressive_text8"
 VARIANTS = ("teacher_forcing", "linear", "exponential", "inverse_sigmoid")
-THESIS_TEACHER_FORCING_RATIOS = {50: 1.03, 180: 1.12, 300: 1.34}
 
 
 @dataclasses.dataclass
@@ -92,57 +92,6 @@ def build_model(cfg, variant):
     return model
 
 
-def drift(cfg, model, test_ids):
-    """fortified_text8's measure for `model`: {"ratio": {step: free/teacher}, per-step lists, "samples" (3 rows
-    of ids), "num_sequences"}, from --ratio-sequences test contexts (the same for every variant)."""
-    import numpy as np
-
-    from tfgm.metrics import free_running_drift, recurrent_stepper
-
-    length = cfg.context + max(cfg.ratio_steps)
-    starts = np.random.default_rng(cfg.seed).integers(0, len(test_ids) - length, cfg.ratio_sequences)
-    tokens = np.stack([test_ids[s:s + length] for s in starts]).astype(np.int32)
-    step = recurrent_stepper(model.embedding, model.lstm.cell, model.dae, model.readout, cfg.context,
-                             cfg.temperature)
-    result = free_running_drift(step, tokens, cfg.context, cfg.batch_size, seed=cfg.seed)
-    ratio = result["ratio_per_step"]
-    return {"ratio": {str(k): float(ratio[k - 1]) for k in cfg.ratio_steps},
-            **{k: result[k].tolist() for k in ("free_running_error", "teacher_forcing_error", "ratio_per_step")},
-            "samples": result["samples"], "num_sequences": len(tokens)}
-
-
-def unigram_bits(ids):
-    """Bits per character of the train split's character frequencies: the blind baseline that reads nothing."""
-    import numpy as np
-
-    p = np.bincount(ids, minlength=27) / len(ids)
-    return float(-(p[p > 0] * np.log2(p[p > 0])).sum())
-
-
-def _plot(path, cfg, results, schedules):
-    import numpy as np
-
-    from tfgm.training import pyplot, save_figure
-
-    plt = pyplot()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for name, (steps, eps) in schedules.items():
-        left.plot(steps, eps, label=name)
-    left.set(xlabel="training step", ylabel="ε: probability of feeding the true character",
-             title="teacher-forcing probability during training", ylim=(-0.02, 1.02))
-    for name, r in results.items():
-        right.plot(np.arange(1, len(r["ratio_per_step"]) + 1), r["ratio_per_step"], label=name)
-    right.plot(list(THESIS_TEACHER_FORCING_RATIOS), list(THESIS_TEACHER_FORCING_RATIOS.values()), "k^",
-               label="thesis table 2.7, teacher forcing (text8, reference)")
-    right.axhline(1.0, color="gray", linestyle=":")
-    right.set(xlabel="sampled steps", ylabel="state reconstruction error, free running / teacher forcing",
-              title=f"drift after the context ({cfg.context} true characters)")
-    for ax in (left, right):
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-    return save_figure(fig, path)
-
-
 class AutoregressiveText8(Experiment):
     recipe, config = RECIPE, Config
 
@@ -180,6 +129,7 @@ class AutoregressiveText8(Experiment):
         import numpy as np
 
         from tfgm.data import text8
+        from tfgm.metrics import drift_at_steps, recurrent_stepper, unigram_bits
 
         cfg = self.cfg
         windows = {s: lm_dataset(splits[s], cfg.sequence_length, cfg.batch_size, limit=cfg.eval_windows)
@@ -189,7 +139,10 @@ class AutoregressiveText8(Experiment):
         variants, drifts, schedules = {}, {}, {}
         for name, model in models.items():
             bits = {s: model.evaluate(d, return_dict=True, verbose=0)["bits_per_char"] for s, d in windows.items()}
-            drifts[name] = drift(cfg, model, splits["test"])
+            step = recurrent_stepper(model.embedding, model.lstm.cell, model.dae, model.readout, cfg.context,
+                                     cfg.temperature)
+            drifts[name] = drift_at_steps(step, splits["test"], cfg.context, cfg.ratio_steps, cfg.ratio_sequences,
+                                          cfg.batch_size, seed=cfg.seed)
             schedules[name] = (steps, [float(model.teacher_probability(s)) for s in steps])
             samples = [text8.decode(s) for s in drifts[name].pop("samples")]
             variants[name] = {
@@ -201,14 +154,15 @@ class AutoregressiveText8(Experiment):
                              "floor": model.min_teacher_probability,
                              "epsilon_first_last": [schedules[name][1][0], schedules[name][1][-1]]},
                 "samples": [{"context": s[:cfg.context], "sampled": s[cfg.context:]} for s in samples]}
-        image = _plot(os.path.join(self.run.images_dir, "free_running_ratio.png"), cfg, drifts, schedules)
+        image = schedule_and_ratio_figure(os.path.join(self.run.images_dir, "free_running_ratio.png"), cfg.context,
+                                          drifts, schedules)
         return {
             "data": data_name(cfg), "variants": variants,
             "blind_baselines": {"uniform_bits_per_character": math.log2(27),
-                                "unigram_bits_per_character": unigram_bits(splits["train"])},
+                                "unigram_bits_per_character": unigram_bits(splits["train"], 27)},
             "thesis_reference": {"note": "table 2.7 (fortified_text8: text8, 1000-unit LSTM, teacher forcing), NOT "
-                                         "measured in this run", "ratio": {str(k): v for k, v in
-                                                                           THESIS_TEACHER_FORCING_RATIOS.items()}},
+                                         "measured in this run",
+                                 "ratio": {str(k): v for k, v in THESIS_RATIOS.items()}},
             "protocol": {"bits_per_character": f"teacher forced, mean over ≤ {cfg.eval_windows} windows of "
                                                f"{cfg.sequence_length}", "contexts": cfg.ratio_sequences,
                          "context_characters": cfg.context, "temperature": cfg.temperature,
@@ -221,25 +175,7 @@ class AutoregressiveText8(Experiment):
         }
 
     def summary(self, models, metrics):
-        cfg, base = self.cfg, metrics["blind_baselines"]
-        steps = [str(k) for k in cfg.ratio_steps]
-        lines = [f"{'variant':16s} {'ε first→last':>13s} {'val bits/char':>13s} {'test bits/char':>14s}  "
-                 + " ".join(f"{'ratio@' + k:>10s}" for k in steps)]
-        for name, v in metrics["variants"].items():
-            first, last = v["schedule"]["epsilon_first_last"]
-            lines.append(f"{name:16s} {first:6.2f}→{last:<6.2f} {v['validation_bits_per_character']:13.3f} "
-                         f"{v['test_bits_per_character']:14.3f}  "
-                         + " ".join(f"{v['ratio_free_running_over_teacher_forcing'][k]:10.3f}" for k in steps))
-        ref = " ".join(f"{THESIS_TEACHER_FORCING_RATIOS.get(int(k), float('nan')):10.2f}" for k in steps)
-        lines.append(f"{'thesis (TF, 2.7)':16s} {'':13s} {'-':>13s} {'-':>14s}  {ref}")
-        lines.append(f"blind baselines: uniform {base['uniform_bits_per_character']:.3f} bits/char, unigram "
-                     f"{base['unigram_bits_per_character']:.3f}")
-        for name, v in metrics["variants"].items():
-            s = v["samples"][0]
-            lines.append(f"sample [{name}]: {s['context']!r} → {s['sampled'][:120]!r}")
-        if metrics["data"] == "builtin_text":
-            lines.append("(built-in generated corpus, not text8: these numbers only prove the path)")
-        return "\n".join(lines)
+        return variants_table(self.cfg.ratio_steps, metrics)
 
 
 main = AutoregressiveText8(description=__doc__).main

@@ -12,6 +12,7 @@ detection, gradient-masking checks, ε-sweep, metrics.json with the thesis numbe
 import dataclasses
 import sys
 
+from recipes._data_help import NPZ_32, data_help
 from recipes._fortified_common import FortifiedImages
 from recipes._fortified_config import DatasetSpec, FortifiedConfig
 
@@ -27,7 +28,7 @@ SPEC = DatasetSpec(
 @dataclasses.dataclass
 class Config(FortifiedConfig):
     data: str = dataclasses.field(default="cifar10", metadata={
-        "help": "cifar10 (TFDS) | builtin_objects | npz (--data-path, x N×32×32×3, y labels) | folder"})
+        "help": data_help(("image", "label"), notes={"npz": NPZ_32})})
     resnet_units: int = dataclasses.field(default=5, metadata={
         "help": "residual units per stage (5: ResNet-32; 1: ResNet-8 for quick runs)"})
     dae_units: int = dataclasses.field(default=512, metadata={"help": "hidden units of the fortified layer's DAE"})

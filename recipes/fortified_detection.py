@@ -17,7 +17,9 @@ import os
 import sys
 
 from recipes._cli import CommonConfig
+from recipes._data_help import NPZ_28, data_help
 from recipes._experiment import Experiment
+from recipes._fortified_detection_figure import detection_figure
 
 RECIPE = "fortified_detection"
 PLACEMENTS = ("input", "hidden")
@@ -26,7 +28,7 @@ PLACEMENTS = ("input", "hidden")
 @dataclasses.dataclass
 class Config(CommonConfig):
     data: str = dataclasses.field(default="mnist", metadata={
-        "help": "mnist | fashion_mnist (TFDS) | builtin_digits | npz (--data-path, x N×28×28[×1], y labels)"})
+        "help": data_help(("image", "label"), notes={"npz": NPZ_28})})
     capacities: tuple[int, ...] = dataclasses.field(default=(32, 64, 128, 256, 512), metadata={
         "help": "DAE hidden units to compare"})
     placements: tuple[str, ...] = dataclasses.field(default=PLACEMENTS, metadata={"help": "input and/or hidden"})
@@ -103,36 +105,6 @@ def _measure(cfg, model, x, y):
             "adversarial_accuracy": float(np.mean(adv_probs.argmax(1) == y))}
 
 
-def _plot(path, results, cfg):
-    from tfgm.training import pyplot, save_figure
-
-    plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for placement, marker, color in (("input", "o", "tab:blue"), ("hidden", "s", "tab:red")):
-        if placement not in results:
-            continue
-        caps = sorted(int(c) for c in results[placement])
-        values = lambda key: [results[placement][str(c)][key] for c in caps]  # noqa: E731
-        axes[0].plot(caps, values("error_ratio"), f"-{marker}", color=color, label=f"DAE in {placement} space")
-        axes[1].plot(caps, values("auroc"), f"-{marker}", color=color, label=f"{placement} space, {cfg.score} score")
-        axes[1].plot(caps, values("auroc_raw"), f"--{marker}", color=color, alpha=0.6,
-                     label=f"{placement} space, raw error")
-    axes[0].axhline(1.0, color="gray", linestyle=":")
-    axes[0].set(xlabel="DAE hidden units", ylabel="mean raw error adversarial / clean",
-                title=f"reconstruction error ratio ({cfg.attack.upper()} ε={cfg.eps:g})")
-    axes[1].axhline(0.5, color="gray", linestyle=":")
-    axes[1].set(xlabel="DAE hidden units", ylabel="AUROC (adversarial vs clean)", ylim=(-0.02, 1.02),
-                title=f"detection AUROC: {cfg.score} score (solid) and raw error (dashed)")
-    capacities = sorted(cfg.capacities)
-    for ax in axes:
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(capacities, [str(c) for c in capacities])
-        ax.minorticks_off()
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-    return save_figure(fig, path)
-
-
 class FortifiedDetection(Experiment):
     recipe, config = RECIPE, Config
 
@@ -168,7 +140,7 @@ class FortifiedDetection(Experiment):
         for name, model in models.items():
             placement, capacity = name.split("_")
             results.setdefault(placement, {})[capacity] = _measure(cfg, model, x_test, y_test)
-        image = _plot(os.path.join(self.run.images_dir, "detection_ratio.png"), results, cfg)
+        image = detection_figure(os.path.join(self.run.images_dir, "detection_ratio.png"), results, cfg)
         return {
             "data": cfg.data, "results": results,
             "protocol": {"attack": train_attack(cfg, cfg.eps), "test_examples": len(x_test),

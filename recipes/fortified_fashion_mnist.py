@@ -13,6 +13,7 @@ metrics.json with the thesis numbers alongside, exports.
 import dataclasses
 import sys
 
+from recipes._data_help import NPZ_28, data_help
 from recipes._fortified_common import FortifiedImages
 from recipes._fortified_config import DatasetSpec, FortifiedConfig
 
@@ -27,7 +28,7 @@ SPEC = DatasetSpec(
 @dataclasses.dataclass
 class Config(FortifiedConfig):
     data: str = dataclasses.field(default="fashion_mnist", metadata={
-        "help": "fashion_mnist (TFDS) | builtin_digits | npz (--data-path, x N×28×28[×1], y labels) | folder"})
+        "help": data_help(("image", "label"), notes={"npz": NPZ_28})})
     fgsm_eps: tuple[float, ...] = dataclasses.field(default=(0.1, 0.3), metadata={"help": "FGSM ε of the table"})
     pgd_eps: tuple[float, ...] = dataclasses.field(default=(0.1,), metadata={"help": "PGD ε of the table"})
 

@@ -15,6 +15,7 @@ substitute) accuracy, detection (AUROC, error ratio, histogram, ROC), the gradie
 import dataclasses
 import sys
 
+from recipes._data_help import NPZ_28, data_help
 from recipes._fortified_common import FortifiedImages
 from recipes._fortified_config import DatasetSpec, FortifiedConfig
 
@@ -28,7 +29,7 @@ SPEC = DatasetSpec(
 @dataclasses.dataclass
 class Config(FortifiedConfig):
     data: str = dataclasses.field(default="mnist", metadata={
-        "help": "mnist (TFDS) | builtin_digits | npz (--data-path, x N×28×28[×1], y labels) | folder"})
+        "help": data_help(("image", "label"), notes={"npz": NPZ_28})})
     fgsm_eps: tuple[float, ...] = dataclasses.field(default=(0.3,), metadata={"help": "FGSM ε of the table"})
     pgd_eps: tuple[float, ...] = dataclasses.field(default=(0.1, 0.3), metadata={"help": "PGD ε of the table"})
     blackbox: bool = dataclasses.field(default=True, metadata={

@@ -24,9 +24,9 @@ import sys
 from recipes._cli import CommonConfig
 from recipes._experiment import Experiment
 from recipes._fortified_text8_data import DATASETS, check_splits, data_name, lm_dataset, read_splits
+from recipes._text8_report import THESIS_RATIOS, ratio_figure
 
 RECIPE = "fortified_text8"
-THESIS_RATIOS = {50: 1.03, 180: 1.12, 300: 1.34}
 
 
 @dataclasses.dataclass
@@ -92,42 +92,6 @@ def make_stepper(model, context, temperature=1.0):
                              net.get_layer(model.fortified_names[0]), net.get_layer("logits"), context, temperature)
 
 
-def free_running_ratios(cfg, model, test_ids):
-    """Mean error per sampled step (free running and teacher forcing) and their ratio at --ratio-steps, from
-    --ratio-sequences contexts drawn from the test text."""
-    import numpy as np
-
-    from tfgm.metrics import free_running_drift
-
-    length = cfg.context + max(cfg.ratio_steps)
-    starts = np.random.default_rng(cfg.seed).integers(0, len(test_ids) - length, cfg.ratio_sequences)
-    tokens = np.stack([test_ids[s:s + length] for s in starts]).astype(np.int32)
-    drift = free_running_drift(make_stepper(model, cfg.context, cfg.temperature), tokens, cfg.context,
-                               cfg.batch_size, seed=cfg.seed)
-    ratio = drift["ratio_per_step"]
-    return {"ratio": {str(k): float(ratio[k - 1]) for k in cfg.ratio_steps},
-            **{k: drift[k].tolist() for k in ("free_running_error", "teacher_forcing_error", "ratio_per_step")},
-            "samples": drift["samples"], "num_sequences": len(tokens)}
-
-
-def _plot(path, result, cfg):
-    import numpy as np
-
-    from tfgm.training import pyplot, save_figure
-
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    steps = np.arange(1, len(result["ratio_per_step"]) + 1)
-    ax.plot(steps, result["ratio_per_step"], label=f"this run ({result['num_sequences']} contexts)")
-    ax.plot(list(THESIS_RATIOS), list(THESIS_RATIOS.values()), "k^", label="thesis table 2.7 (text8, reference)")
-    ax.axhline(1.0, color="gray", linestyle=":")
-    ax.set(xlabel="sampled steps", ylabel="reconstruction error free running / teacher forcing",
-           title="fortified LSTM: free running vs teacher forcing")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return save_figure(fig, path)
-
-
 class FortifiedText8(Experiment):
     recipe, config = RECIPE, Config
 
@@ -155,13 +119,15 @@ class FortifiedText8(Experiment):
 
     def evaluate(self, models, splits):
         from tfgm.data import text8
+        from tfgm.metrics import drift_at_steps
 
         cfg, model = self.cfg, models["fortified_lm"]
         test = lm_dataset(splits["test"], cfg.sequence_length, cfg.batch_size, limit=cfg.eval_windows)
         scores = model.evaluate(test, return_dict=True, verbose=0)
         bits = scores["ce_clean"] / math.log(2.0) if cfg.label_smoothing == 0 else None
-        result = free_running_ratios(cfg, model, splits["test"])
-        image = _plot(os.path.join(self.run.images_dir, "free_running_ratio.png"), result, cfg)
+        result = drift_at_steps(make_stepper(model, cfg.context, cfg.temperature), splits["test"], cfg.context,
+                                cfg.ratio_steps, cfg.ratio_sequences, cfg.batch_size, seed=cfg.seed)
+        image = ratio_figure(os.path.join(self.run.images_dir, "free_running_ratio.png"), result)
         samples = [text8.decode(s) for s in result.pop("samples")]
         return {
             "data": data_name(cfg),

@@ -16,8 +16,9 @@ import dataclasses
 import sys
 
 from recipes import _gan_common as common
+from recipes._data_help import data_help
 
-DATASETS = "cifar10 | svhn_cropped (TFDS), builtin_objects, npz (--data-path), folder"
+DATASETS = data_help(("image",))
 
 
 @dataclasses.dataclass

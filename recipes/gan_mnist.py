@@ -13,8 +13,9 @@ import dataclasses
 import sys
 
 from recipes import _gan_common as common
+from recipes._data_help import data_help
 
-DATASETS = "mnist | fashion_mnist (TFDS), builtin_digits, npz (--data-path), folder"
+DATASETS = data_help(("image",))
 
 
 @dataclasses.dataclass

@@ -24,14 +24,16 @@ import sys
 
 from recipes import gan_presets
 from recipes._cli import CommonConfig
+from recipes._data_help import GRID25
 from recipes._experiment import Experiment
+from recipes._gan_toy_report import over_seeds, panel_title, summary_table
 
 ALL_VARIANTS = tuple(gan_presets.VARIANTS)
 
 
 @dataclasses.dataclass
 class Config(CommonConfig):
-    data: str = dataclasses.field(default="grid25", metadata={"help": "grid25: the 25-Gaussian mixture (built in)"})
+    data: str = dataclasses.field(default="grid25", metadata={"help": GRID25})
     variant: tuple[str, ...] = dataclasses.field(default=ALL_VARIANTS, metadata={
         "help": "variants to train, repeatable"})
     loss: str = dataclasses.field(default="", metadata={"help": "override every variant's loss"})
@@ -45,8 +47,8 @@ class Config(CommonConfig):
     latent_dim: int = dataclasses.field(default=2, metadata={"help": "latent dimension"})
     hidden: tuple[int, ...] = dataclasses.field(default=(128, 128, 128), metadata={"help": "MLP hidden layers"})
     std: float = dataclasses.field(default=0.05, metadata={"help": "std σ of each mixture component"})
-    variant_epochs: int = dataclasses.field(default=10, metadata={"help": "epochs of each variant"})
-    steps_per_epoch: int = dataclasses.field(default=1000, metadata={"help": "generator steps per epoch"})
+    variant_epochs: int = dataclasses.field(default=10, metadata={"help": "epochs of each variant", "min": 1})
+    steps_per_epoch: int = dataclasses.field(default=1000, metadata={"help": "generator steps per epoch", "min": 1})
     eval_samples: int = dataclasses.field(default=2500, metadata={"help": "samples scored for mode coverage"})
     mode_min_fraction: float = dataclasses.field(default=0.2, metadata={
         "help": "a mode is covered with ≥ this fraction of its fair share (eval_samples/25) of HQ samples"})
@@ -61,6 +63,11 @@ class Config(CommonConfig):
 
 class GanToy(Experiment):
     recipe, config, description = "gan_toy", Config, __doc__
+    stage_flags = {"eval_samples": (), "mode_min_fraction": ()}  # each variant's coverage is scored after its stage
+
+    def epoch_flag(self, stage):
+        """Every stage is a variant (with a seed) trained for --variant-epochs."""
+        return "variant_epochs"
 
     def arguments(self, argv):
         return gan_presets.merge_repeated(argv)
@@ -169,38 +176,6 @@ def _build(cfg, settings):
                 seed=cfg.seed, name=settings["variant"])
     model.compile(*settings["make_optimizers"]())
     return model
-
-
-def _mean_std(values):
-    import numpy as np
-
-    return {"mean": float(np.mean(values)), "std": float(np.std(values)), "values": [float(v) for v in values]}
-
-
-def over_seeds(runs):
-    """{seed: result} of one variant → modes covered and high-quality share as mean ± std (population std) over
-    the seeds that finished (a diverged seed counts as 0 modes, 0 high-quality share)."""
-    return {"seeds": sorted(runs), "modes_covered": _mean_std([r["modes_covered"] for r in runs.values()]),
-            "high_quality_share": _mean_std([r["high_quality_share"] for r in runs.values()]),
-            "diverged_seeds": sorted(seed for seed, r in runs.items() if "diverged" in r)}
-
-
-def panel_title(name, stats, shown_seed):
-    """Title of a variant's scatter: modes and high-quality share (mean ± std when several seeds)."""
-    modes, hq = stats["modes_covered"], stats["high_quality_share"]
-    if len(modes["values"]) == 1:
-        return f"{name}: {modes['mean']:.0f}/25 modes, HQ {hq['mean']:.2f}"
-    return (f"{name}: {modes['mean']:.1f} ± {modes['std']:.1f}/25 modes, HQ {hq['mean']:.2f} ± {hq['std']:.2f}\n"
-            f"({len(modes['values'])} seeds; seed {shown_seed} shown)")
-
-
-def summary_table(results):
-    lines = [f"{'variant':20s} {'modes (init)':>12s} {'modes':>12s} {'HQ share':>13s}  seeds", "-" * 68]
-    for name, r in results.items():
-        modes, hq = r["over_seeds"]["modes_covered"], r["over_seeds"]["high_quality_share"]
-        lines.append(f"{name:20s} {r['init']['modes_covered']:12d} {modes['mean']:6.1f} ± {modes['std']:<4.1f} "
-                     f"{hq['mean']:6.3f} ± {hq['std']:.3f}  {len(modes['values'])}")
-    return "\n".join(lines)
 
 
 main = GanToy().main

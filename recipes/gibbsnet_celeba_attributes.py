@@ -17,11 +17,14 @@ table in metrics.json, and the exports.
 import dataclasses
 import sys
 
+from recipes._data_help import data_help
 from recipes._gibbsnet_common import PAIR, GibbsConfig, GibbsExperiment, inpainting_protocol, model_options, optimizer
 from recipes._gibbsnet_figures import chain_figures
 from recipes._gibbsnet_joint import conditional_figure, joint_figure, joint_panels, joint_scores
 
-DATASETS = "celeb_a (TFDS), celeba_local (--celeba-dir), builtin_faces, npz (--data-path, y = N×K attributes)"
+DATASETS = data_help(("image", "attributes"), notes={
+    "celeba_local": "the files CelebA's authors distribute (--celeba-dir)",
+    "npz": "x images, y N×K attributes, in a local .npz (--data-path)"})
 
 
 @dataclasses.dataclass
@@ -57,6 +60,8 @@ class Data:
 
 class JointGibbs(GibbsExperiment):
     recipe, config = "gibbsnet_celeba_attributes", Config
+    stage_flags = {**GibbsExperiment.stage_flags, "attribute_samples": PAIR,
+                   "classifier_learning_rate": ("classifier",)}
 
     def load(self, cfg):
         from recipes._data import batched, first_images

@@ -10,8 +10,7 @@ import sys
 
 from recipes._gibbsnet_datasets import GibbsNetDataset, dataset_config
 
-Config = dataset_config("cifar10", "cifar10 (TFDS), builtin_objects, npz (--data-path, y = labels), folder",
-                        quick_data="builtin_objects", latent_dim=64)
+Config = dataset_config("cifar10", quick_data="builtin_objects", latent_dim=64)
 EXPERIMENT = GibbsNetDataset(recipe="gibbsnet_cifar10", config=Config, description=__doc__, nets="cifar10_ali",
                              image_shape=(32, 32, 3))
 main = EXPERIMENT.main

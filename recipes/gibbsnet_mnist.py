@@ -10,8 +10,7 @@ import sys
 
 from recipes._gibbsnet_datasets import GibbsNetDataset, dataset_config
 
-Config = dataset_config("mnist", "mnist (TFDS), builtin_digits, npz (--data-path, y = labels), folder",
-                        quick_data="builtin_digits", latent_dim=64)
+Config = dataset_config("mnist", quick_data="builtin_digits", latent_dim=64)
 EXPERIMENT = GibbsNetDataset(recipe="gibbsnet_mnist", config=Config, description=__doc__, nets="mnist_ali",
                              image_shape=(28, 28, 1))
 main = EXPERIMENT.main

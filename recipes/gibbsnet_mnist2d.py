@@ -10,8 +10,7 @@ import sys
 
 from recipes._gibbsnet_datasets import GibbsNetDataset, dataset_config
 
-Config = dataset_config("mnist", "mnist (TFDS), builtin_digits, npz (--data-path, y = labels), folder",
-                        quick_data="builtin_digits", latent_dim=2,
+Config = dataset_config("mnist", quick_data="builtin_digits", latent_dim=2,
                         latent_help="latent dimension (2 for the scatter plot)")
 EXPERIMENT = GibbsNetDataset(recipe="gibbsnet_mnist2d", config=Config, description=__doc__, nets="mnist2d_ali",
                              image_shape=(28, 28, 1), classes=(0, 1, 9), scatter=True)

@@ -10,9 +10,7 @@ import sys
 
 from recipes._gibbsnet_datasets import GibbsNetDataset, dataset_config
 
-Config = dataset_config("svhn_cropped",
-                        "svhn_cropped (TFDS), builtin_objects, npz (--data-path, y = labels), folder",
-                        quick_data="builtin_objects", latent_dim=256)
+Config = dataset_config("svhn_cropped", quick_data="builtin_objects", latent_dim=256)
 EXPERIMENT = GibbsNetDataset(recipe="gibbsnet_svhn", config=Config, description=__doc__, nets="svhn_ali",
                              image_shape=(32, 32, 3))
 main = EXPERIMENT.main

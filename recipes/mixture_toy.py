@@ -22,13 +22,15 @@ import os
 import sys
 
 from recipes._cli import CommonConfig
+from recipes._data_help import GRID25
 from recipes._experiment import Experiment
+from recipes._mixture_toy_report import mdn_figure, summary_table
 
 
 @dataclasses.dataclass
 class Config(CommonConfig):
     data: str = dataclasses.field(default="grid25", metadata={
-        "help": "grid25: the 25-Gaussian mixture (built in); the MDN's data are generated too"})
+        "help": f"{GRID25}; the MDN's data are generated too"})
     components: tuple[int, ...] = dataclasses.field(default=(1, 5, 25, 50), metadata={
         "help": "mixture sizes K fit to the grid"})
     std: float = dataclasses.field(default=0.05, metadata={"help": "std σ of each grid Gaussian"})
@@ -50,24 +52,6 @@ class Config(CommonConfig):
     def quick_overrides():
         """--quick: the same K, 2 × 250 steps each."""
         return {"mixture_epochs": 2, "mdn_epochs": 2, "steps_per_epoch": 250}
-
-
-def bishop_data(n, seed):
-    """Bishop's inverse problem: (x [n, 1], t [n, 1]) float32, t ~ U(0, 1), x = t + 0.3 sin(2πt) + U(−0.1, 0.1)."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(0, 1, (n, 1))
-    x = t + 0.3 * np.sin(2 * np.pi * t) + rng.uniform(-0.1, 0.1, (n, 1))
-    return x.astype("float32"), t.astype("float32")
-
-
-def consistent_share(x, t):
-    """Share of pairs (x, t̂) the generating process could give: |x − t̂ − 0.3 sin(2πt̂)| ≤ 0.1, t̂ in [0, 1]."""
-    import numpy as np
-
-    x, t = np.asarray(x, "float64"), np.asarray(t, "float64")
-    return float(((np.abs(x - t - 0.3 * np.sin(2 * np.pi * t)) <= 0.1) & (t >= 0) & (t <= 1)).mean())
 
 
 def _grid_mixture(cfg, k, points):
@@ -101,20 +85,6 @@ def _fit(dataset, cfg, epochs):
             "steps_per_epoch": cfg.steps_per_epoch}
 
 
-def _mdn_plot(path, cfg, x, t, draws):
-    from tfgm.training import pyplot, save_figure
-
-    plt = pyplot()
-    fig, axes = plt.subplots(1, len(draws), figsize=(4.2 * len(draws), 3.8), squeeze=False)
-    for ax, (title, (xs, ts)) in zip(axes[0], draws.items()):
-        ax.scatter(x[:, 0], t[:, 0], s=2, c="0.75", label="data")
-        ax.scatter(xs[:, 0], ts[:, 0], s=2, c="tab:blue", alpha=0.5, label="draws t̂ ~ p(t | x)")
-        ax.set(xlabel="x", ylabel="t", title=title, xlim=(-0.2, 1.2), ylim=(-0.3, 1.3))
-        ax.legend(fontsize=7, loc="upper left", markerscale=4)
-    fig.tight_layout()
-    return save_figure(fig, path)
-
-
 class MixtureToy(Experiment):
     recipe, config = "mixture_toy", Config
 
@@ -128,13 +98,14 @@ class MixtureToy(Experiment):
 
     def load(self, cfg):
         """{"grid": (train [N, 2], test [M, 2]), "bishop": ((x, t) train, (x, t) test)}."""
-        from tfgm.data import DataError, gaussian_grid
+        from tfgm.data import DataError, bishop_inverse, gaussian_grid
 
         if cfg.data != "grid25":
             raise DataError(f"{self.recipe} fits its built-in 2-D mixture 'grid25', not {cfg.data!r}")
         return {"grid": (gaussian_grid.sample(cfg.train_points, cfg.std, cfg.seed),
                          gaussian_grid.sample(cfg.test_points, cfg.std, (cfg.seed, 2))),
-                "bishop": (bishop_data(cfg.mdn_points, cfg.seed), bishop_data(cfg.test_points, (cfg.seed, 2)))}
+                "bishop": (bishop_inverse.sample(cfg.mdn_points, cfg.seed),
+                           bishop_inverse.sample(cfg.test_points, (cfg.seed, 2)))}
 
     def train(self, data):
         import tensorflow as tf
@@ -156,6 +127,7 @@ class MixtureToy(Experiment):
 
         from recipes._gan_callbacks import mode_scatter
         from tfgm.data import gaussian_grid
+        from tfgm.data.bishop_inverse import consistent_share
         from tfgm.losses import gaussian_mixture_log_likelihood
         from tfgm.metrics.mode_coverage import mode_coverage
 
@@ -181,7 +153,7 @@ class MixtureToy(Experiment):
             mdn[str(k)] = {"test_log_likelihood": float(np.mean(model.log_prob(t, x))),
                            "consistent_share": consistent_share(x, draws)}
             shown[f"K = {k}: {mdn[str(k)]['consistent_share']:.2f} of draws consistent"] = (x[:2000], draws[:2000])
-        mdn_png = _mdn_plot(os.path.join(self.run.images_dir, "mdn.png"), cfg, x[:2000], t[:2000], shown)
+        mdn_png = mdn_figure(os.path.join(self.run.images_dir, "mdn.png"), x[:2000], t[:2000], shown)
         return {
             "grid": grid, "grid_true_mixture_log_likelihood": float(np.mean(true_ll)),
             "mdn": mdn, "mdn_true_data_consistent_share": consistent_share(x, t),
@@ -196,16 +168,7 @@ class MixtureToy(Experiment):
         }
 
     def summary(self, models, metrics):
-        lines = [f"{'grid mixture':14s} {'test log-lik':>12s} {'modes':>7s} {'HQ share':>9s}"]
-        for k, r in metrics["grid"].items():
-            lines.append(f"{'K = ' + k:14s} {r['test_log_likelihood']:12.3f} {r['modes_covered']:4d}/25 "
-                         f"{r['high_quality_share']:9.3f}")
-        lines.append(f"{'true mixture':14s} {metrics['grid_true_mixture_log_likelihood']:12.3f} {25:4d}/25")
-        lines.append(f"\n{'Bishop MDN':14s} {'test log-lik':>12s} {'consistent draws':>17s}")
-        for k, r in metrics["mdn"].items():
-            lines.append(f"{'K = ' + k:14s} {r['test_log_likelihood']:12.3f} {r['consistent_share']:17.3f}")
-        lines.append(f"{'data itself':14s} {'':12s} {metrics['mdn_true_data_consistent_share']:17.3f}")
-        return "\n".join(lines)
+        return summary_table(metrics)
 
 
 main = MixtureToy(description=__doc__).main

@@ -25,6 +25,7 @@ import re
 import sys
 
 from recipes._cli import CommonConfig
+from recipes._data_help import data_help
 from recipes._experiment import Experiment
 
 REFERENCE = {"cd1": -125.53, "cd3": -105.50, "cd25": -86.34}  # Salakhutdinov & Murray (2008), table 1, MNIST
@@ -34,7 +35,7 @@ VARIANT = re.compile(r"^(cd[1-9][0-9]*|pcd([1-9][0-9]*)?)$")
 @dataclasses.dataclass
 class Config(CommonConfig):
     data: str = dataclasses.field(default="mnist", metadata={
-        "help": "mnist (TFDS) | builtin_digits | npz (--data-path, x N×28×28[×1] in [0, 1]) | folder"})
+        "help": data_help(("image",), notes={"npz": "x N×28×28[×1] in [0, 1], in a local .npz (--data-path)"})})
     variant: tuple[str, ...] = dataclasses.field(default=("cd1", "cd25", "pcd"), metadata={
         "help": "one or more of cdK (contrastive divergence, K steps), pcd / pcdK (persistent chains)"})
     hidden_units: int = dataclasses.field(default=500, metadata={"help": "binary hidden units", "min": 1})

@@ -81,3 +81,32 @@ def test_layout_errors(tmp_path):
     _write(tmp_path / "mixed" / "loose.png", np.zeros((2, 2, 3), np.uint8))
     with pytest.raises(DataError, match="loose.png"):
         load("folder", path=str(tmp_path / "mixed"))
+
+
+def _garble_huffman_table(file):
+    """Overwrite the code counts of the JPEG's first Huffman table: PIL still reads the header, the structure
+    check passes (start and end markers intact), TensorFlow's decoder fails ("Invalid JPEG data")."""
+    data = bytearray(file.read_bytes())
+    table = data.find(b"\xff\xc4")
+    data[table + 5 : table + 21] = b"\xff" * 16
+    file.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("bad", ["d05.jpg", "d07.jpg"])  # a middle file and the last of the split
+def test_a_garbled_jpeg_in_a_split_too_large_to_check_eagerly_is_named_by_the_pipeline(classes, monkeypatch, bad):
+    import tensorflow as tf
+
+    from tfgm.data import _images
+    from tfgm.data.errors import PIPELINE_TAG, from_pipeline
+
+    monkeypatch.setattr(_images, "EAGER_VALIDATION_LIMIT", 0)  # the path of a split of more than 1000 files
+    file = classes / "dogs" / bad
+    intact = file.read_bytes()
+    _garble_huffman_table(file)
+    ds = load("folder", "train", path=str(classes))  # no eager decode: returns at once
+    with pytest.raises(tf.errors.InvalidArgumentError, match=f"{PIPELINE_TAG}.*cannot read image.*{bad}") as caught:
+        _all(ds)
+    assert str(from_pipeline(caught.value)) == (f"cannot read image {file} (garbled, truncated or not an image); "
+                                                "re-copy or remove it")
+    file.write_bytes(intact)
+    assert len(_all(load("folder", "train", path=str(classes)))) == 16

@@ -10,6 +10,7 @@ from tfgm.data import registry
 
 @pytest.fixture
 def scratch(monkeypatch):
+    registry.register_catalog()
     monkeypatch.setattr(registry, "_SOURCES", dict(registry._SOURCES))
 
 

@@ -294,3 +294,88 @@ def test_resuming_a_stage_with_fewer_epochs_than_it_trained_is_refused(tmp_path,
         capsys.readouterr().err
     assert experiment.main(["--out", str(tmp_path), "--name", "r", "--epochs", "3", "--resume"]) == 0
     assert json.load(open(tmp_path / "toy" / "r" / "stages.json"))["finished"] == {"net": {"epochs": 3}}
+
+
+class Budgeted(Fits):
+    """`Fits` whose stage takes its epochs from --net-epochs."""
+
+    epoch_flags = {"net": "net_epochs"}
+
+    def load(self, cfg):
+        self.loaded = True
+        return super().load(cfg)
+
+    def train(self, data):
+        import keras
+
+        def build():
+            model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+            model.compile("sgd", "mse")
+            return model
+
+        fit = {"x": self.batches, "epochs": self.cfg.stage_epochs(self.cfg.net_epochs)}
+        return {"net": self.stage("net", build, fit)}
+
+
+@dataclasses.dataclass
+class BudgetConfig(Config):
+    net_epochs: int = dataclasses.field(default=1, metadata={"help": "epochs of the net"})
+
+
+def test_zero_epoch_budgets_and_a_resume_with_fewer_epochs_than_trained_are_refused_before_any_work(
+        tmp_path, capsys, monkeypatch):
+    import tensorflow as tf
+
+    from tfgm.training import checkpoint as checkpoint_module
+
+    class Killed(BaseException):
+        pass
+
+    save = checkpoint_module.ResumableCheckpoint.on_epoch_end
+
+    def on_epoch_end(self, epoch, logs=None):
+        save(self, epoch, logs)
+        if epoch + 1 == 2:
+            raise Killed()
+
+    experiment = Budgeted(config=BudgetConfig)
+    experiment.batches = tf.data.Dataset.from_tensor_slices(([[0.0]] * 4, [[1.0]] * 4)).batch(2)
+    assert experiment.main(["--out", str(tmp_path), "--name", "z", "--net-epochs", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--net-epochs 0: a stage of 0 epochs trains nothing; give ≥ 1" in err and "Traceback" not in err
+    assert not hasattr(experiment, "loaded") and not (tmp_path / "toy").exists()
+    with monkeypatch.context() as patch:
+        patch.setattr(checkpoint_module.ResumableCheckpoint, "on_epoch_end", on_epoch_end)
+        with pytest.raises(Killed):
+            experiment.main(["--out", str(tmp_path), "--name", "r", "--epochs", "3"])
+    del experiment.loaded
+    capsys.readouterr()
+    before = json.load(open(tmp_path / "toy" / "r" / "config.json"))
+    assert experiment.main(["--out", str(tmp_path), "--name", "r", "--resume", "--epochs", "0"]) == 2
+    out, err = capsys.readouterr()
+    assert ("[net] trained 2 epochs before this resume, more than the 1 asked for now (--net-epochs 1): resume with "
+            "--epochs 2 (or more)") in err
+    assert err.count("\n") <= 2 and "Traceback" not in err and "Epoch" not in out
+    assert not hasattr(experiment, "loaded")  # refused before the data was loaded or the run folder was touched
+    assert json.load(open(tmp_path / "toy" / "r" / "config.json")) == before
+    assert experiment.main(["--out", str(tmp_path), "--name", "r", "--resume", "--epochs", "3"]) == 0
+
+
+def test_an_unreadable_file_met_inside_the_training_pipeline_is_one_data_error_naming_it(tmp_path, capsys):
+    import tensorflow as tf
+
+    from tfgm.data import _images
+
+    def decode(x):
+        readable = tf.debugging.Assert(tf.not_equal(x, 3.0), ["a garbled file"])
+        with tf.control_dependencies([readable]):
+            return tf.reshape(tf.identity(x), [1]), tf.reshape(x, [1])
+
+    files = [f"img{i}.jpg" for i in range(6)]
+    experiment = Fits()
+    experiment.batches = _images.decode_each(tf.data.Dataset.range(6).map(lambda i: tf.cast(i, tf.float32)), decode,
+                                             files).batch(2)
+    assert experiment.main(["--out", str(tmp_path), "--name", "r"]) == 2
+    err = capsys.readouterr().err
+    assert "data: cannot read image img3.jpg (garbled, truncated or not an image); re-copy or remove it" in err
+    assert "Traceback" not in err and err.strip().count("\n") == 0

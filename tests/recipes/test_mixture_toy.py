@@ -49,14 +49,6 @@ def test_a_finished_run_resumes_in_a_fresh_process(run, tmp_path):
     assert result.stdout.count("finished earlier: loading") == 4
 
 
-def test_consistent_share_accepts_the_generating_process_only():
-    x, t = mixture_toy.bishop_data(1000, seed=0)
-    assert mixture_toy.consistent_share(x, t) == 1.0
-    assert mixture_toy.consistent_share(x, t + 0.2) < 0.5
-    assert mixture_toy.consistent_share(x, t + 1.0) == 0.0
-    assert mixture_toy.consistent_share([[1.1]], [[1.05]]) == 0.0  # on the curve's extension, outside t in [0, 1]
-
-
 @pytest.mark.parametrize("flags, message", [(["--components", "0"], "--components"),
                                             (["--mdn-components", "1"], "--mdn-components"),
                                             (["--data", "mnist"], "grid25")])

@@ -3,23 +3,18 @@
 Every image element: "image" float32 HxWxC in [0, 1]; "label" int32 scalar where the source has classes;
 "attributes" float32 vector where it has attributes (CelebA-style sources: 40 values in {0, 1} in
 CELEBA_ATTRIBUTES order). Text sources give {"tokens": int32 [180]}; the 2-D probe {"image": float32 [2]}.
-Each source module registers its names in `tfgm.data.registry` when imported (the imports below, in the
-order `available_datasets` lists them): TFDS (tfds_source), the CelebA authors' files (celeba_local), .npz
-arrays (npz_source), image folders (image_folder), generated faces, digits and objects (builtin_*), text8
-and a generated corpus (text8, builtin_text), 25 Gaussians (gaussian_grid). Bad input raises DataError
-naming the file and the fix.
+`tfgm.data.catalog` declares every dataset (name, module, keys, description; the order `available_datasets`
+lists them): TFDS (tfds_source), the CelebA authors' files (celeba_local), .npz arrays (npz_source), image
+folders (image_folder), generated faces, digits and objects (builtin_*), text8 and a generated corpus (text8,
+builtin_text), 25 Gaussians (gaussian_grid); each module registers its loader in `tfgm.data.registry` when
+imported, on first use. Importing this package starts no TensorFlow (recipes read the catalog for --help).
+Bad input raises DataError naming the file and the fix.
 """
 
-import tensorflow as tf
-
-from tfgm.data import tfds_source  # noqa: F401  (the imports register the sources, in this order)
-from tfgm.data import celeba_local, npz_source, image_folder  # noqa: F401
-from tfgm.data import builtin_faces, builtin_digits, builtin_objects  # noqa: F401
-from tfgm.data import text8, builtin_text, gaussian_grid  # noqa: F401
 from tfgm.data import registry
-from tfgm.data._pipeline import check_options, check_split, finalize
-from tfgm.data.celeba import CELEBA_ATTRIBUTES, celeba_preprocess
 from tfgm.data.errors import DataError
+
+_CELEBA = ("CELEBA_ATTRIBUTES", "celeba_preprocess")
 
 
 def available_datasets() -> list[str]:
@@ -37,7 +32,7 @@ def load(
     channels: int | None = None,
     num_examples: int | None = None,
     seed: int = 0,
-) -> tf.data.Dataset:
+):
     """Unbatched tf.data.Dataset of dicts for dataset `name` and split "train"|"validation"|"test".
 
     data_dir: TFDS data directory (TFDS names). path: the directory (celeba_local, folder) or file
@@ -49,6 +44,8 @@ def load(
     cifar10/svhn_cropped/builtin_objects 32x32x3, npz/folder as stored. See each source module for its
     splits.
     """
+    from tfgm.data._pipeline import check_options, check_split, finalize
+
     source = registry.source(name)
     check_split(split, name)
     check_options(image_size, channels, num_examples)
@@ -58,6 +55,14 @@ def load(
     if not source.images:
         return ds
     return finalize(ds, image_size=image_size, channels=channels, num_examples=num_examples)
+
+
+def __getattr__(name):
+    if name not in _CELEBA:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from tfgm.data import celeba
+
+    return getattr(celeba, name)
 
 
 __all__ = ["CELEBA_ATTRIBUTES", "DataError", "available_datasets", "celeba_preprocess", "load"]

@@ -6,15 +6,17 @@ Two layers, because a graph cannot catch a decode error:
   EAGER_VALIDATION_LIMIT files (tests, small folders), so bad input fails at load time.
 - `decode` (the hot path, parallel in tf.data) first checks the bytes' structure (format magic and,
   for JPEG/PNG/GIF, the end-of-image marker a truncated download lacks) with a tf.debugging.Assert
-  whose message carries the file name; a file that passes that check but is garbled inside fails in
-  TensorFlow's decoder with TensorFlow's message.
+  whose message carries the file name. `decode_each` runs it over a split and names the file of any
+  element that fails, also one garbled inside, which TensorFlow's decoder rejects without a name: the
+  failed element is dropped, and a check on the element indices that follow raises an error naming it.
+Errors raised inside a pipeline start with `errors.PIPELINE_TAG`; `errors.from_pipeline` turns them into DataError.
 """
 
 import zipfile
 
 import tensorflow as tf
 
-from tfgm.data.errors import DataError
+from tfgm.data.errors import PIPELINE_TAG, DataError
 
 EAGER_VALIDATION_LIMIT = 1000
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -47,12 +49,34 @@ def decode(contents, name, channels):
     """Encoded bytes -> uint8 HxWx`channels`; a structurally broken file fails naming `name`."""
     check = tf.debugging.Assert(
         looks_complete(contents),
-        ["tfgm DataError: unreadable image", name, "(truncated or not an image); re-copy or remove it"],
+        [PIPELINE_TAG, "unreadable image", name, "(truncated or not an image); re-copy or remove it"],
     )
     with tf.control_dependencies([check]):
         image = tf.io.decode_image(contents, channels=channels, expand_animations=False)
     image.set_shape([None, None, channels])
     return image
+
+
+def decode_each(dataset, decode_fn, names):
+    """`dataset.map(decode_fn)` (parallel, in order), where the i-th element comes from the file `names[i]`;
+    when an element fails (a broken or garbled image), iterating raises InvalidArgumentError naming its file."""
+    count, names = len(names), tf.constant(list(names), tf.string)
+    decoded = tf.data.Dataset.zip(tf.data.Dataset.range(count), dataset).map(
+        lambda i, element: (i, decode_fn(*element) if isinstance(element, tuple) else decode_fn(element)),
+        num_parallel_calls=tf.data.AUTOTUNE).ignore_errors()
+    blank = tf.nest.map_structure(lambda s: tf.zeros([d or 0 for d in s.shape], s.dtype), decoded.element_spec[1])
+    end = tf.data.Dataset.from_tensors((tf.constant(count, tf.int64), blank))
+
+    def in_order(expected, element):
+        index, example = element
+        missing = tf.gather(names, tf.minimum(expected, count - 1))
+        check = tf.debugging.Assert(tf.equal(index, expected), [
+            PIPELINE_TAG, "cannot read image", missing, "(garbled, truncated or not an image); re-copy or remove it"])
+        with tf.control_dependencies([check]):
+            return index + 1, (tf.identity(index), example)
+
+    checked = decoded.concatenate(end).scan(tf.constant(0, tf.int64), in_order)
+    return checked.filter(lambda index, _: index < count).map(lambda _, example: example)
 
 
 def read_file(path):

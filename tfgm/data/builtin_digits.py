@@ -171,5 +171,4 @@ def load(split="train", seed=0, num_examples=None):
     return from_arrays(images, labels=labels)
 
 
-register("builtin_digits", lambda split, seed=0, num_examples=None, **_: load(split, seed, num_examples),
-         ("image", "label"), "digits 28×28×1 drawn in code, 10 classes")
+register("builtin_digits", lambda split, seed=0, num_examples=None, **_: load(split, seed, num_examples))

@@ -386,8 +386,6 @@ def load(split="train", seed=0, num_examples=None, background="gradient"):
     return from_arrays(images, attributes=attributes)
 
 
-register("builtin_faces", lambda split, seed=0, num_examples=None, **_: load(split, seed, num_examples),
-         ("image", "attributes"), "faces 64×64×3 drawn in code with CelebA's 40 attributes, gradient backgrounds")
+register("builtin_faces", lambda split, seed=0, num_examples=None, **_: load(split, seed, num_examples))
 register("builtin_faces_plain", lambda split, seed=0, num_examples=None, **_: load(
-    split, seed, num_examples, background="plain"), ("image", "attributes"),
-    "the built-in faces on muted one-colour backgrounds")
+    split, seed, num_examples, background="plain"))

@@ -160,5 +160,4 @@ def load(split="train", seed=0, num_examples=None):
     return from_arrays(images, labels=labels)
 
 
-register("builtin_objects", lambda split, seed=0, num_examples=None, **_: load(split, seed, num_examples),
-         ("image", "label"), "objects 32×32×3 drawn in code, 10 classes")
+register("builtin_objects", lambda split, seed=0, num_examples=None, **_: load(split, seed, num_examples))

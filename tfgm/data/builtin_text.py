@@ -54,5 +54,4 @@ def load(split="train", seed=0, num_chars=NUM_CHARS, sequence_length=text8.SEQUE
     return tf.data.Dataset.from_tensor_slices(tokens).map(lambda t: {"tokens": tf.cast(t, tf.int32)})
 
 
-register("builtin_text", lambda split, seed=0, num_examples=None, **_: load(split, seed, num_examples=num_examples),
-         ("tokens",), "a text8-like corpus generated in code, 180-character windows", images=False)
+register("builtin_text", lambda split, seed=0, num_examples=None, **_: load(split, seed, num_examples=num_examples))

@@ -200,16 +200,14 @@ def load(path, split="train", num_examples=None):
     images, names, attributes = _split_files(path, split, num_examples)
     if len(names) <= _images.EAGER_VALIDATION_LIMIT:
         _images.check_decodable(images.items(names), _FIX)
-    files = images.bytes_dataset(names)
-    ds = tf.data.Dataset.zip(files, tf.data.Dataset.from_tensor_slices(attributes))
+    ds = tf.data.Dataset.zip(images.bytes_dataset(names), tf.data.Dataset.from_tensor_slices(attributes))
 
     def decode(file, attrs):
         (location, contents) = file
         image = _images.decode(contents, location, channels=3)
         return {"image": celeba_preprocess(image), "attributes": attrs}
 
-    return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+    return _images.decode_each(ds, decode, [images.location(n) for n in names])
 
 
-register("celeba_local", lambda split, path=None, num_examples=None, **_: load(path, split, num_examples=num_examples),
-         ("image", "attributes"), "the files CelebA's authors distribute, in a local folder (path)")
+register("celeba_local", lambda split, path=None, num_examples=None, **_: load(path, split, num_examples=num_examples))

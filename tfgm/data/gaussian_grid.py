@@ -41,5 +41,4 @@ def load(split="train", seed=0, num_examples=None, std=STD):
     return tf.data.Dataset.from_tensor_slices({"image": points})
 
 
-register("gaussian_grid_25", lambda split, seed=0, num_examples=None, **_: load(split, seed, num_examples),
-         ("image",), "2-D points of 25 Gaussians on a 5×5 grid (the GAN mode-coverage probe)", images=False)
+register("gaussian_grid_25", lambda split, seed=0, num_examples=None, **_: load(split, seed, num_examples))

@@ -7,8 +7,8 @@ validation if i % 10 == 8, test if i % 10 == 9, else train (deterministic, ~80/1
 
 Every file's header is read with PIL at load time (unreadable file -> DataError naming it; sizes);
 images of different sizes need image_size=(H, W). Channels: 1 if every image is grayscale, else 3
-(alpha dropped). Decoding streams in a parallel tf.data map; splits of at most
-EAGER_VALIDATION_LIMIT files are also decoded once at load time (see tfgm.data._images).
+(alpha dropped). Decoding streams in a parallel tf.data map; a file that fails there is named in the error
+(`_images.decode_each`); splits of at most EAGER_VALIDATION_LIMIT files are also decoded once at load time.
 """
 
 import functools
@@ -118,9 +118,8 @@ def load(path, split="train", image_size=None, num_examples=None):
             out["label"] = example["label"]
         return out
 
-    return tf.data.Dataset.from_tensor_slices(columns).map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+    return _images.decode_each(tf.data.Dataset.from_tensor_slices(columns), decode, files)
 
 
 register("folder", lambda split, path=None, image_size=None, num_examples=None, **_: load(
-    path, split, image_size=image_size, num_examples=num_examples), ("image", "label"),
-    "a local folder of image files (path); class subfolders give labels")
+    path, split, image_size=image_size, num_examples=num_examples))

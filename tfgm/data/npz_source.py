@@ -176,5 +176,4 @@ def load(path, split="train", image_size=None):
     return from_arrays(x, **targets)
 
 
-register("npz", lambda split, path=None, image_size=None, **_: load(path, split, image_size),
-         ("image", "label", "attributes"), "arrays x (and y: labels or N×K attributes) in a local .npz file (path)")
+register("npz", lambda split, path=None, image_size=None, **_: load(path, split, image_size))

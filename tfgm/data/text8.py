@@ -152,5 +152,4 @@ def load(path, split="train", sequence_length=SEQUENCE_LENGTH, num_examples=None
     return tf.data.Dataset.from_tensor_slices(tokens).map(lambda t: {"tokens": tf.cast(t, tf.int32)})
 
 
-register("text8", lambda split, path=None, num_examples=None, **_: load(path, split, num_examples=num_examples),
-         ("tokens",), "text8 characters from a local text8.zip (path), 180-character windows", images=False)
+register("text8", lambda split, path=None, num_examples=None, **_: load(path, split, num_examples=num_examples))

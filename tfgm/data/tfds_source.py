@@ -141,12 +141,8 @@ def load(name, split="train", data_dir=None, num_examples=None):
 
 
 def _register():
-    described = {"mnist": "MNIST digits 28×28×1, 10 classes", "fashion_mnist": "Fashion-MNIST 28×28×1, 10 classes",
-                 "cifar10": "CIFAR-10 32×32×3, 10 classes", "svhn_cropped": "SVHN digits 32×32×3, 10 classes",
-                 "celeb_a": "CelebA 64×64×3 faces, 40 attributes"}
     for name in DATASETS:
-        register(name, functools.partial(_load_registered, name), ("image", "attributes") if name == "celeb_a"
-                 else ("image", "label"), f"TFDS: {described[name]}")
+        register(name, functools.partial(_load_registered, name))
 
 
 def _load_registered(name, split, data_dir=None, num_examples=None, **_):
