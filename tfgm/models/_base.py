@@ -1,5 +1,5 @@
 """Plumbing shared by tfgm's models: sub-models in the config, optimizers built inside the active scope, metric
-trackers, the two-optimizer compile of adversarial models, the log-Z moving average."""
+trackers, the two-optimizer compile of adversarial models, the log-Z moving average, dense gradients."""
 
 import copy
 
@@ -112,3 +112,10 @@ def update_log_z(variable, logits, decay):
         lse, count = context.all_gather(lse, 0), context.all_gather(count, 0)
     batch_log_z = tf.reduce_logsumexp(lse) - tf.math.log(tf.reduce_sum(count))
     variable.assign(decay * variable + (1.0 - decay) * batch_log_z)
+
+
+def dense_gradients(grads):
+    """`grads` with every `tf.IndexedSlices` (an `Embedding`'s gradient) made a dense tensor (None kept). Keras 3's
+    Adam updates IndexedSlices row by row with the square of each occurrence, not of their sum: with a token seen
+    twice in a batch that is another optimizer than Adam."""
+    return [None if g is None else tf.convert_to_tensor(g) for g in grads]

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from tfgm._random import seed_pair
 from tfgm.layers import FortifiedDense, FortifiedLayer
-from tfgm.models._base import SingleOptimizerMixin, TrackersMixin
+from tfgm.models._base import SingleOptimizerMixin, TrackersMixin, dense_gradients
 from tfgm.models._seeds import step_seed
 
 SCHEDULES = ("teacher_forcing", "constant", "linear", "exponential", "inverse_sigmoid")
@@ -262,10 +262,8 @@ class CharModel(TrackersMixin, SingleOptimizerMixin, keras.Model):
             loss = tf.nn.compute_average_loss(terms["loss"])
             scaled = self.optimizer.scale_loss(loss)
         variables = self.trainable_variables
-        # Dense gradients on both feeds: the parallel pass gives the embedding an IndexedSlices gradient, which
-        # Keras' Adam updates row by row with the square of each occurrence, not of their sum (another optimizer).
-        grads = [tf.convert_to_tensor(g) for g in tape.gradient(scaled, variables)]
-        self.optimizer.apply_gradients(zip(grads, variables))
+        # Dense gradients on both feeds: the parallel pass gives the embedding an IndexedSlices gradient.
+        self.optimizer.apply_gradients(zip(dense_gradients(tape.gradient(scaled, variables)), variables))
         return self._update_trackers({**terms, "teacher_probability": prob})
 
     def test_step(self, data):

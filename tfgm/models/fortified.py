@@ -10,7 +10,7 @@ from tfgm.attacks.config import attack_from_config, normalize_attack_config
 from tfgm.layers import FortifiedLayer
 from tfgm.layers._fortified_base import REDUCTIONS, suppress_noise
 from tfgm.metrics.off_manifold import SCORES, check_score, off_manifold_score
-from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin, TrackersMixin
+from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin, TrackersMixin, dense_gradients
 from tfgm.models._seeds import step_seed
 
 _TEST_SEED_STEP = -1
@@ -186,8 +186,7 @@ class FortifiedClassifier(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMix
             loss = tf.nn.compute_average_loss(terms["loss"])
             scaled = self.optimizer.scale_loss(loss)
         variables = self.trainable_variables
-        grads = tape.gradient(scaled, variables)
-        self.optimizer.apply_gradients(zip(grads, variables))
+        self.optimizer.apply_gradients(zip(dense_gradients(tape.gradient(scaled, variables)), variables))
         return self._update_trackers(terms)
 
     def test_step(self, data):
