@@ -56,6 +56,24 @@ def npz(folder, name, **arrays):
     return path
 
 
+def image_folder(work, files=1300):
+    """A flat folder of `files` 28×28 PNGs (more than tfgm.data decodes eagerly) whose first file is garbled: a
+    readable header, damaged pixel data (so only the decoding pipeline can find it)."""
+    from PIL import Image
+
+    folder = os.path.join(work, "folder")
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(1)
+    for i in range(1, files):
+        Image.fromarray((rng.random((28, 28)) * 255).astype(np.uint8)).save(os.path.join(folder, f"{i:04d}.png"))
+    with open(os.path.join(folder, "0001.png"), "rb") as f:
+        contents = bytearray(f.read())
+    contents[60:-20] = bytes(rng.integers(0, 256, len(contents) - 80, dtype=np.uint8))
+    with open(os.path.join(folder, "0000.png"), "wb") as f:
+        f.write(contents)
+    return folder
+
+
 def bad_inputs(work, finished):
     """[(case, argv)]: flags and files no run can use; `finished` is a finished gan_mnist run's --out."""
     rng = np.random.default_rng(0)
@@ -66,6 +84,10 @@ def bad_inputs(work, finished):
     a_file = npz(work, "a_file.npz", x=digits)
     cases = [
         ("--epochs -1", GAN + ["--epochs", "-1"]),
+        ("--gan-epochs 0", GAN + ["--gan-epochs", "0"]),
+        ("--layers nosuchlayer", DISCREG + ["--layers", "nosuchlayer"]),
+        ("--likelihood poisson", DISCREG + ["--likelihood", "poisson"]),
+        ("a garbled PNG among 1,300 files of a folder", GAN + ["--data", "folder", "--data-path", image_folder(work)]),
         ("--batch-size -5", GAN + ["--batch-size", "-5"]),
         ("--train-examples 10 --batch-size 25 (no batch)", GAN + ["--train-examples", "10", "--batch-size", "25"]),
         ("--seed -1", GAN + ["--seed", "-1"]),

@@ -12,6 +12,7 @@ Two layers, because a graph cannot catch a decode error:
 Errors raised inside a pipeline start with `errors.PIPELINE_TAG`; `errors.from_pipeline` turns them into DataError.
 """
 
+import re
 import zipfile
 
 import tensorflow as tf
@@ -85,6 +86,11 @@ def read_file(path):
         return f.read()
 
 
+def _decoder_reason(error):
+    """TensorFlow's decoder message without its op and function-node decorations ("Invalid PNG data, size 880")."""
+    return re.sub(r"\{\{function_node [^}]*\}\}|\[Op:\w+\]", "", error.message).strip()
+
+
 def check_decodable(items, fix):
     """Eagerly decode every (name, read_bytes) pair; DataError naming the first unreadable file."""
     for name, read in items:
@@ -93,7 +99,9 @@ def check_decodable(items, fix):
             ok = bool(looks_complete(tf.constant(contents)))
             if ok:
                 tf.io.decode_image(contents, channels=3, expand_animations=False)
-        except (OSError, KeyError, zipfile.BadZipFile, tf.errors.OpError) as exc:
+        except tf.errors.OpError as exc:
+            raise DataError(f"cannot read image {name}: {_decoder_reason(exc)}. {fix}") from exc
+        except (OSError, KeyError, zipfile.BadZipFile) as exc:
             raise DataError(f"cannot read image {name}: {exc}. {fix}") from exc
         if not ok:
             raise DataError(
