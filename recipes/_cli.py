@@ -128,13 +128,23 @@ def check_common(cfg):
         raise ValueError("flags: " + "; ".join(problems))
 
 
-_RUN_FLAGS = {"data_dir", "data_path", "out", "name", "strategy", "precision", "sync_bn", "seed", "resume", "quick",
+_RUN_FLAGS = {"data_dir", "data_path", "out", "name", "strategy", "sync_bn", "seed", "resume", "quick",
               "deterministic", "verbose", "export"}
 
 
 def paper_differences(cfg):
     """[(flag, value, paper default)] for every setting of `cfg` (a recipe config) that differs from the
-    paper's defaults, leaving out flags that do not change the experiment (--out, --name, --seed, ...)."""
+    paper's defaults, leaving out flags that do not change the experiment (--out, --name, --seed, ...).
+    --precision auto is shown with the policy it picked on this machine: "auto (mixed_bfloat16)"."""
     defaults = type(cfg)()
-    return [(_flag(f.name), getattr(cfg, f.name), getattr(defaults, f.name)) for f in dataclasses.fields(cfg)
+    return [(_flag(f.name), _shown(f.name, getattr(cfg, f.name)), getattr(defaults, f.name))
+            for f in dataclasses.fields(cfg)
             if f.name not in _RUN_FLAGS and getattr(cfg, f.name) != getattr(defaults, f.name)]
+
+
+def _shown(name, value):
+    if name == "precision" and value == "auto":
+        from tfgm.training.precision import resolve_precision
+
+        return f"auto ({resolve_precision(value)[0]})"
+    return value
