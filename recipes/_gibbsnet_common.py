@@ -1,6 +1,6 @@
 """What the GibbsNet recipes share (thesis ch. 3): their flags (`GibbsConfig`) and checks, ALI and GibbsNet
 trained with the same architecture, options, seed and budget, with chain and inpainting grids every epoch
-(`GibbsExperiment.train_pair`; the figures: `recipes._gibbsnet_figures`), and the IS/FID of a set of images in a
+(`GibbsExperiment.train_pair`; the figures: `recipes._gibbsnet_figures`), and the evaluator of IS/FID in a
 scoring classifier's space. Default encoder options: the authors' code's
 σ = sigmoid(s) and batch-standardized ẑ (METHODS.md §3), for both models (--no-bounded-sigma,
 --no-standardize-z switch them off)."""
@@ -150,15 +150,19 @@ def optimizer(cfg):
     raise ValueError(f"--optimizer must be rmsprop or adam, got {cfg.optimizer!r}")
 
 
-def image_scores(net, images, real_statistics, inception, splits, key="inception_score"):
-    """IS and FID of images [N, H, W, C] in a scoring classifier's space. net: keras.Model images →
-    (features [N, D], logits [N, K]), run in batches of 256; inception(logits, splits) → (mean, std);
-    real_statistics: (mean, covariance) of the real features. Returns ({key, key_std, "fid", "count",
-    "splits"}, logits), with min(splits, N) splits."""
-    from tfgm.metrics import feature_statistics, frechet_distance
+def scoring_evaluator(classifier, feature_layer, test, splits, probabilities="softmax"):
+    """`tfgm.metrics.GeneratorEvaluator` in a scoring classifier's space: features of its `feature_layer`, IS of its
+    softmax (or, `probabilities="sigmoid"`, the attribute IS of its sigmoid) over `splits` splits, every image of
+    `test` (batches of dicts with "image") as the real side, no KID; images scored in batches of 256."""
+    from tfgm.metrics.evaluator import GeneratorEvaluator, keras_classifier
 
-    features, logits = net.predict(images, batch_size=256, verbose=0)
-    splits = min(splits, len(images))
-    mean, std = inception(logits, splits)
-    fid = frechet_distance(*real_statistics, *feature_statistics(features))
-    return {key: mean, f"{key}_std": std, "fid": fid, "count": int(len(images)), "splits": splits}, logits
+    network = keras_classifier(classifier, feature_layer, probabilities=probabilities)
+    return GeneratorEvaluator(network, test, num_real=None, batch_size=256, splits=splits, kid_subsets=0)
+
+
+def score_entry(result, key="inception_score"):
+    """metrics.json's scores of a set of images from its `GeneratorEvaluator` result: {key, key_std, "fid",
+    "count", "splits"} (IS over min(splits, N) splits)."""
+    score = result["inception_score"]
+    return {key: score["mean"], f"{key}_std": score["std"], "fid": result["fid"], "count": result["num_generated"],
+            "splits": score["splits"]}

@@ -7,7 +7,8 @@ import dataclasses
 import os
 
 from recipes._data_help import data_help
-from recipes._gibbsnet_common import PAIR, GibbsConfig, GibbsExperiment, image_scores, model_options, optimizer
+from recipes._gibbsnet_common import (PAIR, GibbsConfig, GibbsExperiment, model_options, optimizer, score_entry,
+                                      scoring_evaluator)
 from recipes._gibbsnet_figures import chain_figures, chain_panels, half_mask, latent_scatter
 from recipes._gibbsnet_table_3_1 import summary as table_3_1_text, table_metrics
 
@@ -123,16 +124,11 @@ class GibbsNetDataset(GibbsExperiment):
         return {"score_classifier": classifier, **self.train_pair(builder, data.train, chain_panels(cfg, data.fixed))}
 
     def evaluate(self, models, data):
-        import keras
-
-        from tfgm.metrics import feature_statistics
         from tfgm.metrics.latent_probe import latent_probe_accuracy
 
         cfg, classifier = self.cfg, models["score_classifier"]
         accuracy = float(classifier.evaluate(_pairs(data.test), verbose=0, return_dict=True)["accuracy"])
-        features = classifier.get_layer("features").output
-        real_features = keras.Model(classifier.input, features).predict(data.test.map(lambda d: d["image"]), verbose=0)
-        net, real = keras.Model(classifier.input, [features, classifier.output]), feature_statistics(real_features)
+        evaluator = scoring_evaluator(classifier, "features", data.test, cfg.score_splits)
         results = {}
         for name in PAIR:
             model = models[name]
@@ -140,14 +136,14 @@ class GibbsNetDataset(GibbsExperiment):
                                                             hidden=cfg.probe_hidden, epochs=cfg.probe_epochs,
                                                             seed=cfg.seed)}
             result.update(chain_figures(self.run, name, model, data.fixed, cfg))
-            result["scores"] = scores(cfg, model, net, data.test, real)
+            result["scores"] = scores(cfg, model, evaluator, data.test)
             if self.scatter:
                 path = latent_scatter(self.run, name, model, data.test, self.classes)
                 result["latent_scatter_png"] = os.path.relpath(path, self.run.path)
             results[name] = result
         self.scoring = (f"small CNN trained on --data {cfg.data} train split ({accuracy:.3f} test accuracy): its "
                         "softmax for IS, its 128-d 'features' layer for FID; not Inception")
-        return {**results, **table_metrics(cfg, results, self.scoring, int(len(real_features))), "data": cfg.data,
+        return {**results, **table_metrics(cfg, results, self.scoring, evaluator.real().stats.count), "data": cfg.data,
                 **model_options(cfg)}
 
     def summary(self, models, metrics):
@@ -159,8 +155,8 @@ def _pairs(ds):
     return ds.map(lambda d: (d["image"], d["label"]))
 
 
-def scores(cfg, model, net, test, real_statistics):
-    """{"samples", "inpainting"} → IS and FID (`image_scores` in the classifier's space `net`) of
+def scores(cfg, model, evaluator, test):
+    """{"samples", "inpainting"} → IS and FID (`score_entry`; `evaluator`: `scoring_evaluator`'s) of
     --score-samples chain samples and of the test set's inpaintings (`inpainting_protocol`)."""
     import numpy as np
 
@@ -174,14 +170,5 @@ def scores(cfg, model, net, test, real_statistics):
         inpaintings.append(np.asarray(model.inpaint(images, half_mask(images, cfg.inpaint_given),
                                                     steps=cfg.inpaint_steps, seed=cfg.seed,
                                                     batch_statistics=cfg.chain_batch_statistics)))
-    return {key: image_scores(net, np.concatenate(images), real_statistics, _softmax_score, cfg.score_splits)[0]
+    return {key: score_entry(evaluator.evaluate_images(np.concatenate(images)))
             for key, images in (("samples", samples), ("inpainting", inpaintings))}
-
-
-def _softmax_score(logits, splits):
-    import keras
-    import numpy as np
-
-    from tfgm.metrics import inception_score
-
-    return inception_score(np.asarray(keras.ops.softmax(logits)), splits=splits)

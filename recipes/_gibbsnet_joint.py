@@ -4,7 +4,7 @@ attributes, and the scores of one joint model in the 40-attribute classifier's s
 
 import os
 
-from recipes._gibbsnet_common import image_scores
+from recipes._gibbsnet_common import score_entry
 from recipes._gibbsnet_figures import half_mask, inpainting_rows
 from tfgm.training.atomic import atomic_path
 
@@ -73,22 +73,17 @@ def conditional_figure(run, name, model, test_batch, cfg):
              make_grid(np.stack([images] + generated, axis=1)))
 
 
-def joint_scores(cfg, model, classifier, train, test, real_statistics, data_rates):
+def joint_scores(cfg, model, classifier, train, test, evaluator, data_rates):
     """Scores of one joint model (see the protocol written beside them): attribute IS and FID of samples and
     inpaintings in the classifier's space, attribute prediction, generation from attributes, coherence, attribute
-    rates and the attribute probe on the inferred z. real_statistics: (mean, covariance) of the real features;
-    data_rates [A]: the training set's attribute rates."""
-    import keras
+    rates and the attribute probe on the inferred z. evaluator: `scoring_evaluator`'s on the classifier's
+    "hidden_relu" features and sigmoid; data_rates [A]: the training set's attribute rates."""
     import numpy as np
 
     from tfgm.metrics import attribute_probe_accuracy
 
-    net = keras.Model(classifier.input, [classifier.get_layer("hidden_relu").output, classifier.output])
     steps, bs = cfg.chain_steps, cfg.chain_batch_statistics
-
-    def scores(images):
-        return image_scores(net, images, real_statistics, _sigmoid_score, cfg.score_splits,
-                            key="attribute_inception_score")
+    key = "attribute_inception_score"
 
     samples, sample_probs = [], []
     for i in range(0, cfg.score_samples, cfg.batch_size):
@@ -97,7 +92,7 @@ def joint_scores(cfg, model, classifier, train, test, real_statistics, data_rate
         samples.append(np.asarray(images))
         sample_probs.append(np.asarray(probs))
     samples, sample_probs = np.concatenate(samples), np.concatenate(sample_probs)
-    sample_scores, sample_logits = scores(samples)
+    sample_result, classifier_probs = evaluator.evaluate_images(samples, return_probabilities=True)
     inpaintings, predicted, conditional_hits, truths = [], [], [], []
     for k, batch in enumerate(test):
         images, attrs = np.asarray(batch["image"]), np.asarray(batch["attributes"]) > 0.5
@@ -109,22 +104,14 @@ def joint_scores(cfg, model, classifier, train, test, real_statistics, data_rate
         conditional_hits.append((np.asarray(classifier(generated, training=False)) > 0) == attrs)
         truths.append(attrs)
     truths = np.concatenate(truths)
-    inpainting_scores, _ = scores(np.concatenate(inpaintings))
+    inpainting_result = evaluator.evaluate_images(np.concatenate(inpaintings))
     predict_z = lambda x: model.complete(len(x), steps, cfg.seed, images=x, batch_statistics=bs)["z"]  # noqa: E731
     return {
-        "scores": {"samples": sample_scores, "inpainting": inpainting_scores},
+        "scores": {"samples": score_entry(sample_result, key), "inpainting": score_entry(inpainting_result, key)},
         "attribute_prediction_accuracy": float(np.mean(np.concatenate(predicted) == truths)),
         "conditional_generation_agreement": float(np.mean(np.concatenate(conditional_hits))),
-        "sample_coherence": float(np.mean((sample_logits > 0) == (sample_probs > 0.5))),
+        "sample_coherence": float(np.mean((classifier_probs > 0.5) == (sample_probs > 0.5))),
         "attribute_rate_error": float(np.mean(np.abs(sample_probs.mean(0) - data_rates))),
         "latent_probe": attribute_probe_accuracy(predict_z, train, test, hidden=cfg.probe_hidden,
                                                  epochs=cfg.probe_epochs, seed=cfg.seed),
     }
-
-
-def _sigmoid_score(logits, splits):
-    import numpy as np
-
-    from tfgm.metrics import attribute_inception_score
-
-    return attribute_inception_score(1.0 / (1.0 + np.exp(-logits)), splits)

@@ -16,9 +16,10 @@ import os
 import sys
 
 from recipes import _discreg_report as report
-from recipes._celeba import (DATASETS, IMAGE_SIZE, attribute_classifier, attribute_names, check_splits, data_name,
-                             splits)
+from recipes._celeba import DATASETS, attribute_names, check_splits, data_name, splits
 from recipes._discreg_checks import check_config, check_layers
+from recipes._discreg_eval import drawn_attributes, vae_scores
+from recipes._discreg_models import builders as _builders
 from recipes._cli import CommonConfig, paper_differences
 from recipes._experiment import Experiment
 
@@ -85,72 +86,6 @@ class Config(CommonConfig):
                 "sigma_lr_multiplier": 10.0, "kl_warmup_steps": 120}
 
 
-def _builders(cfg, num_attributes, classifier=None):
-    import keras
-
-    from tfgm.losses import logistic_mixture_channels
-    from tfgm.models import DiscRegVAE, VAE
-    from tfgm.nets import discgen
-
-    def build_classifier():
-        return attribute_classifier(cfg, num_attributes)
-
-    def nets():
-        head = logistic_mixture_channels(cfg.mixture_components, 3) if cfg.likelihood == "logistic_mixture" else 0
-        return (discgen.celeba_encoder(IMAGE_SIZE + (3,), cfg.latent_dim),
-                discgen.celeba_decoder(cfg.latent_dim, IMAGE_SIZE + (3,), head_channels=head))
-
-    def vae_options():
-        return dict(likelihood=cfg.likelihood, min_log_sigma=cfg.min_log_sigma, max_log_var=cfg.max_log_var,
-                    kl_warmup_steps=cfg.kl_warmup_steps, sigma_lr_multiplier=cfg.sigma_lr_multiplier, seed=cfg.seed)
-
-    def build_vae():
-        model = VAE(*nets(), name="vae", **vae_options())
-        model.compile(keras.optimizers.Adam(cfg.learning_rate))
-        return model
-
-    def build_discreg():
-        features = discgen.feature_extractor(classifier, cfg.layers)
-        model = DiscRegVAE(*nets(), features, layer_weights={n: cfg.layer_weight for n in cfg.layers},
-                           discreg_to_encoder=cfg.discreg_to_encoder, name="discreg_vae", **vae_options())
-        model.compile(keras.optimizers.Adam(cfg.learning_rate))
-        return model
-
-    return build_classifier, build_vae, build_discreg
-
-
-def _drawn_attributes(cfg, names):
-    """The attributes the built-in faces' renderer draws (the rest are random bits no image shows), or None
-    for real data, where every attribute is in the picture."""
-    from tfgm.data.builtin_faces import DRAWN_ATTRIBUTES
-
-    builtin = data_name(cfg) in ("builtin_faces", "builtin_faces_plain")
-    return DRAWN_ATTRIBUTES if builtin and len(names) == 40 else None
-
-
-def _evaluate(cfg, model, classifier, test, names, drawn, sample_scores):
-    """The comparison numbers of one VAE, with their protocol."""
-    from tfgm import metrics
-
-    iw_batches = test.unbatch().take(cfg.iw_examples).batch(cfg.batch_size)
-    elbo = metrics.elbo(model, test, seed=cfg.seed)
-    iw = metrics.importance_weighted_nll(model, iw_batches, num_samples=cfg.iw_samples, seed=cfg.seed)
-    agreement = metrics.attribute_agreement(classifier, test, transform=model.reconstruct, attribute_names=names)
-    fd = sample_scores.evaluate(model, cfg.fd_samples, seed=cfg.seed)
-    return {
-        "elbo": elbo["elbo"], "kl": elbo["kl"], "log_px": elbo["log_px"],
-        "reconstruction_mse": elbo["reconstruction_mse"],
-        "iw_nll": iw["iw_nll"], "iw_bits_per_dim": iw["bits_per_dim"],
-        "attribute_agreement": agreement["mean"], "attribute_agreement_per_attribute": agreement["per_attribute"],
-        "attribute_agreement_drawn": metrics.subset_mean(agreement["per_attribute"], drawn) if drawn else None,
-        "frechet_distance_classifier_features": fd["fid"],
-        "protocol": {"elbo_examples": elbo["num_examples"], "iw_examples": iw["num_examples"],
-                     "iw_samples": iw["num_samples"], "agreement_examples": agreement["num_examples"],
-                     "fd_features": "attribute classifier 'hidden_relu' (1000-d), not Inception",
-                     "fd_samples": fd["num_generated"], "fd_real_examples": fd["num_real"]},
-    }
-
-
 class DiscReg(Experiment):
     """Classifier, plain VAE, discreg VAE (three resumable stages); both VAEs scored beside the blind baselines."""
 
@@ -205,13 +140,13 @@ class DiscReg(Experiment):
         from tfgm.metrics.evaluator import GeneratorEvaluator, keras_classifier
 
         cfg, names, test, classifier = self.cfg, data["names"], data["test"], models["classifier"]
-        drawn = _drawn_attributes(cfg, names)
+        drawn = drawn_attributes(cfg, names)
         ceiling = attribute_agreement(classifier, test, attribute_names=names)
         ceiling["drawn"] = subset_mean(ceiling["per_attribute"], drawn) if drawn else None
         baselines = blind_baselines(classifier, data["train"], test, names, cfg.baseline_examples, drawn)
         sample_scores = GeneratorEvaluator(keras_classifier(classifier, "hidden_relu"), test, num_real=cfg.fd_samples,
                                            batch_size=cfg.batch_size)
-        results = {name: _evaluate(cfg, models[name], classifier, test, names, drawn, sample_scores)
+        results = {name: vae_scores(cfg, models[name], classifier, test, names, drawn, sample_scores)
                    for name in ("vae", "discreg_vae")}
         report.figures(self.run, data["fixed"], models["vae"], models["discreg_vae"], results, ceiling, baselines,
                        names, cfg.seed)

@@ -27,12 +27,9 @@ import dataclasses
 import os
 import sys
 
+from recipes import _ebm_mnist_report as report
 from recipes._cli import CommonConfig
 from recipes._experiment import Experiment
-
-GROUPS = ("data", "samples", "buffer_samples", "noise")
-LABELS = {"data": "test images", "samples": "Langevin from uniform noise", "buffer_samples": "Langevin from the buffer",
-          "noise": "uniform noise"}
 
 
 @dataclasses.dataclass
@@ -134,9 +131,9 @@ class EbmMnist(Experiment):
                   "noise": np.random.default_rng(cfg.seed).random((n,) + shape, dtype=np.float32)}
         energy = {k: _energies(model, v) for k, v in images.items()}
         blind = {k: ((v - data["mean_image"]) ** 2).reshape(len(v), -1).sum(1) for k, v in images.items()}
-        others = GROUPS[1:]
-        histogram = _histogram(os.path.join(self.run.images_dir, "energy_histogram.png"), energy)
-        grid = _sample_rows(os.path.join(self.run.images_dir, "samples.png"), images, cfg.sample_steps)
+        others = report.GROUPS[1:]
+        histogram = report.energy_histogram(os.path.join(self.run.images_dir, "energy_histogram.png"), energy)
+        grid = report.sample_rows(os.path.join(self.run.images_dir, "samples.png"), images, cfg.sample_steps)
         return {"energy": {k: {"mean": float(e.mean()), "std": float(e.std()), "count": int(len(e))}
                            for k, e in energy.items()},
                 "auroc": {f"data_vs_{k}": detection_auroc(energy["data"], energy[k]) for k in others},
@@ -147,17 +144,7 @@ class EbmMnist(Experiment):
                 "images": [os.path.relpath(p, self.run.path) for p in (grid, histogram)]}
 
     def summary(self, models, metrics):
-        lines = [f"energies (lower = likelier under the model) and the AUROC of energy separating test images from "
-                 f"each group (1: always higher; 0.5: indistinguishable, the ideal for samples)",
-                 f"{'group':30s} {'mean E':>9s} {'std':>8s} {'AUROC':>7s} {'blind ‖x−x̄‖²':>13s}"]
-        for k in GROUPS:
-            e = metrics["energy"][k]
-            auroc = "" if k == "data" else f"{metrics['auroc']['data_vs_' + k]:7.3f}"
-            blind = "" if k == "data" else f"{metrics['baseline_auroc']['data_vs_' + k]:13.3f}"
-            lines.append(f"{LABELS[k]:30s} {e['mean']:9.3f} {e['std']:8.3f} {auroc:>7s} {blind:>13s}")
-        lines.append(f"(samples: {metrics['protocol']['sample_steps']} Langevin steps; Du & Mordatch report no "
-                     f"MNIST energies to compare with)")
-        return "\n".join(lines)
+        return report.summary_table(metrics)
 
 
 def _binarized(image):
@@ -171,35 +158,6 @@ def _energies(model, images, batch=500):
     import numpy as np
 
     return np.concatenate([model.energy_of(images[i:i + batch]).numpy() for i in range(0, len(images), batch)])
-
-
-def _histogram(path, energy):
-    """One labelled histogram of the energies of each group on shared bins."""
-    import numpy as np
-
-    from tfgm.training import pyplot, save_figure
-
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    bins = np.linspace(min(e.min() for e in energy.values()), max(e.max() for e in energy.values()), 60)
-    for k in GROUPS:
-        ax.hist(energy[k], bins=bins, alpha=0.55, density=True, label=f"{LABELS[k]} (mean {energy[k].mean():.2f})")
-    ax.set(xlabel="energy E(x) (lower = more probable under the model)", ylabel="density",
-           title="Energies of test digits, model samples and noise")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return save_figure(fig, path)
-
-
-def _sample_rows(path, images, steps, columns=12):
-    """Rows of test images, samples from noise, samples from the buffer and noise, each row labelled."""
-    import numpy as np
-
-    from tfgm.training.figures import labelled_image_rows
-
-    rows = np.stack([images[k][:columns] for k in GROUPS])
-    labels = [LABELS[k] + ("" if k in ("data", "noise") else f"\n({steps} steps)") for k in GROUPS]
-    return labelled_image_rows(path, rows, labels, title="Deep energy model: data, samples, noise")
 
 
 main = EbmMnist().main

@@ -87,13 +87,12 @@ def test_help_lists_the_recipe_flags(capsys, recipe):
 
 
 def test_the_scored_inpainting_clamps_the_configured_half_for_the_configured_steps_and_statistics():
-    import keras
     import numpy as np
     import tensorflow as tf
 
+    from recipes._gibbsnet_common import scoring_evaluator
     from recipes._gibbsnet_datasets import scores
     from recipes._gibbsnet_figures import half_mask
-    from tfgm.metrics import feature_statistics
     from tfgm.nets.score_nets import score_classifier
 
     class Recorder:
@@ -113,14 +112,42 @@ def test_the_scored_inpainting_clamps_the_configured_half_for_the_configured_ste
     images = np.random.default_rng(0).random((6, 28, 28, 1)).astype("float32")
     test = tf.data.Dataset.from_tensor_slices({"image": images, "label": np.zeros(6, "int32")}).batch(3)
     classifier = score_classifier(gibbsnet_mnist.EXPERIMENT.image_shape, 10)
-    net = keras.Model(classifier.input, [classifier.get_layer("features").output, classifier.output])
-    real = feature_statistics(np.random.default_rng(1).random((6, 128)).astype("float32"))
+    evaluator = scoring_evaluator(classifier, "features", test, 2)
     for given, steps, batch_statistics in (("left", 4, True), ("right", 20, False)):
         Recorder.calls, Recorder.statistics = [], []
         cfg = gibbsnet_mnist.Config(inpaint_given=given, inpaint_steps=steps, score_samples=4, batch_size=4,
                                     score_splits=2, chain_batch_statistics=batch_statistics)
-        scores(cfg, Recorder(), net, test, real)
+        scores(cfg, Recorder(), evaluator, test)
         assert [s for _, s in Recorder.calls] == [steps, steps]
         assert Recorder.statistics == [batch_statistics] * 3  # one sample batch, two inpainted batches
         for mask, _ in Recorder.calls:
             np.testing.assert_array_equal(mask, half_mask(images[:3], given))
+
+
+@pytest.mark.parametrize("probabilities,key", [("softmax", "inception_score"), ("sigmoid", "attribute_inception_score")])
+def test_scores_are_the_classifiers_inception_score_and_fid(probabilities, key):
+    """The recipes' scores of a set of images: IS of the classifier's softmax (attribute IS of its sigmoid) and FID
+    of its features against every test image, under metrics.json's keys."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from recipes._gibbsnet_common import score_entry, scoring_evaluator
+    from tfgm.metrics import attribute_inception_score, feature_statistics, frechet_distance, inception_score
+    from tfgm.nets.score_nets import score_classifier
+
+    keras.utils.set_random_seed(0)
+    classifier = score_classifier((8, 8, 1), 4)
+    real, images = (np.random.default_rng(s).random((n, 8, 8, 1)).astype("float32") for s, n in ((1, 12), (2, 9)))
+    test = tf.data.Dataset.from_tensor_slices({"image": real, "label": np.zeros(12, "int32")}).batch(5)
+    entry = score_entry(scoring_evaluator(classifier, "features", test, 3, probabilities).evaluate_images(images), key)
+    net = keras.Model(classifier.input, [classifier.get_layer("features").output, classifier.output])
+    (real_features, _), (features, logits) = net(real), net(images)
+    if probabilities == "softmax":
+        mean, std = inception_score(tf.nn.softmax(logits).numpy(), splits=3)
+    else:
+        mean, std = attribute_inception_score(tf.sigmoid(logits).numpy(), splits=3)
+    fid = frechet_distance(*feature_statistics(real_features), *feature_statistics(features))
+    assert entry == {key: pytest.approx(mean, rel=1e-5), f"{key}_std": pytest.approx(std, rel=1e-4, abs=1e-9),
+                     "fid": pytest.approx(fid, rel=1e-5), "count": 9, "splits": 3}
+    assert list(entry) == [key, f"{key}_std", "fid", "count", "splits"]

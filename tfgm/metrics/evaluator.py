@@ -3,18 +3,21 @@
 A `FeatureNetwork` maps images in [0, 1] to (features [B, D], class probabilities [B, K] or None):
 `keras_inception_v3()` (Keras' InceptionV3, labeled "FID-KerasInceptionV3": a different network from the
 one of published FIDs), `inception_2015_graph(path)` (the 2015-12-05 graph of published numbers, given as a
-file) or `keras_classifier(model)` (any Keras classifier, e.g. one trained on MNIST). `GeneratorEvaluator`
-computes the real statistics once and then scores generators — a Keras model, a SavedModel folder or an
-ONNX file — batch by batch; every result records the network, the sample counts and the resize mode.
+file) or `keras_classifier(model)` (any Keras classifier, e.g. one trained on MNIST; its softmax, or its sigmoid
+for attribute classifiers). `GeneratorEvaluator` computes the real statistics once and then scores generators — a
+Keras model, a SavedModel folder or an ONNX file — batch by batch, or images already drawn (`evaluate_images`);
+every result records the network, the sample counts and the resize mode.
 """
 
 import dataclasses
 import os
+import sys
 from typing import Callable
 
 import numpy as np
 import tensorflow as tf
 
+from tfgm.metrics.attribute_score import attribute_inception_score
 from tfgm.metrics.frechet import StreamingStatistics, frechet_distance
 from tfgm.metrics.inception_score import inception_score
 from tfgm.metrics.kid import kernel_inception_distance
@@ -28,6 +31,8 @@ class FeatureNetwork:
     input_size: (H, W) images are resized to first (None: fed at their own size). channels: 1 or 3 images are
     converted to (None: as they are). scale: multiplier applied to [0, 1] images (255 for the 2015 graph).
     resize: the resize mode, recorded with every score. comparable: scores comparable with published ones.
+    probabilities: "softmax" (rows are class distributions; the Inception Score) or "sigmoid" (independent
+    attribute probabilities [B, A]; the attribute Inception Score, mean over attributes, range [1, 2]).
     """
 
     label: str
@@ -37,6 +42,7 @@ class FeatureNetwork:
     scale: float = 1.0
     resize: str = "none"
     comparable: bool = False
+    probabilities: str = "softmax"
 
     def prepare(self, images):
         """float32 images [B, h, w, c] in [0, 1] → the network's input (resized, channels converted, scaled)."""
@@ -107,25 +113,31 @@ def inception_2015_graph(path):
                           resize="none here; the graph resizes bilinearly to 299×299 (its ResizeBilinear op)")
 
 
-def keras_classifier(model, feature_layer=None, label=None):
+def keras_classifier(model, feature_layer=None, label=None, probabilities="softmax"):
     """Any Keras classifier as feature network: features from `feature_layer` (name; default the input of the
-    last layer), probabilities from the output (softmax applied unless the last layer is a softmax).
+    last layer), probabilities from the output: `probabilities="softmax"` (a class distribution per image) or
+    "sigmoid" (independent attributes, e.g. CelebA's 40), applied unless the last layer already has it.
     Images are resized bilinearly to the model's input size when they differ.
     """
     import keras
 
+    activations = {"softmax": (keras.activations.softmax, tf.nn.softmax),
+                   "sigmoid": (keras.activations.sigmoid, tf.sigmoid)}
+    if probabilities not in activations:
+        raise ValueError(f"keras_classifier: probabilities must be 'softmax' or 'sigmoid', got {probabilities!r}")
     layer = model.get_layer(feature_layer).output if feature_layer else model.layers[-1].input
     extractor = keras.Model(model.inputs, [layer, model.outputs[0]])
-    is_softmax = getattr(model.layers[-1], "activation", None) is keras.activations.softmax
+    keras_activation, activation = activations[probabilities]
+    applied = getattr(model.layers[-1], "activation", None) is keras_activation
 
     def extract(x):
         features, out = extractor(x, training=False)
-        return features.numpy(), (out if is_softmax else tf.nn.softmax(out)).numpy()
+        return features.numpy(), (out if applied else activation(out)).numpy()
 
     size = tuple(model.input_shape[1:3])
     name = label or f"FD-{model.name}" + (f":{feature_layer}" if feature_layer else "")
     return FeatureNetwork(name, extract, input_size=size, channels=model.input_shape[-1],
-                          resize=f"bilinear to {size[0]}×{size[1]} when sizes differ")
+                          resize=f"bilinear to {size[0]}×{size[1]} when sizes differ", probabilities=probabilities)
 
 
 def _stateless_latents(n, latent_dim, seed, index):
@@ -196,7 +208,8 @@ def as_sampler(generator):
 
 def _image_batches(data, batch_size, limit):
     """Yield float32 image batches [b, H, W, C] from an array or a tf.data.Dataset (dicts with "image" or
-    tensors; batched or not), `limit` images in all."""
+    tensors; batched or not), `limit` images in all (None: every image)."""
+    limit = sys.maxsize if limit is None else int(limit)
     if isinstance(data, tf.data.Dataset):
         spec = data.element_spec
         if isinstance(spec, dict):
@@ -231,28 +244,30 @@ class _Accumulator:
         if probs is not None:
             self.probs.append(probs)
 
-    def inception_score(self, splits):
+    def inception_score(self, splits, probabilities="softmax"):
         if not self.probs:
             return None
         probs = np.concatenate(self.probs)
-        mean, std = inception_score(probs, splits=min(splits, len(probs)))
+        score = attribute_inception_score if probabilities == "sigmoid" else inception_score
+        mean, std = score(probs, splits=min(splits, len(probs)))
         return {"mean": mean, "std": std, "splits": min(splits, len(probs)), "num_samples": len(probs)}
 
 
 class GeneratorEvaluator:
-    """Scores generators against `real_data` in the feature space of `feature_network`.
+    """Scores generators, or images already drawn, against `real_data` in the feature space of `feature_network`.
 
-    real_data: array [N, H, W, C] or tf.data.Dataset of images in [0, 1]; the first `num_real` are used.
-    evaluate(generator, num_samples, seed) streams `num_samples` generated images in batches of `batch_size`
-    and returns FID (Fréchet distance of the feature Gaussians, float64), IS over `splits` splits, KID
-    (`kid_subsets` subsets of `kid_subset_size`) and the protocol. Real statistics are computed on first use.
+    real_data: array [N, H, W, C] or tf.data.Dataset of images in [0, 1]; the first `num_real` are used (None:
+    all). evaluate(generator, num_samples, seed) streams `num_samples` generated images in batches of `batch_size`;
+    evaluate_images(images) scores given images. Both return FID (Fréchet distance of the feature Gaussians,
+    float64), IS over `splits` splits (the network's `probabilities` say which IS), KID (`kid_subsets` subsets of
+    `kid_subset_size`; 0 subsets: none) and the protocol. Real statistics are computed on first use.
     """
 
     def __init__(self, feature_network, real_data, num_real=10000, batch_size=100, splits=10, kid_subsets=100,
                  kid_subset_size=1000):
         self.network = feature_network
         self.real_data = real_data
-        self.num_real = int(num_real)
+        self.num_real = None if num_real is None else int(num_real)
         self.batch_size = int(batch_size)
         self.splits = int(splits)
         self.kid_subsets = int(kid_subsets)
@@ -260,33 +275,55 @@ class GeneratorEvaluator:
         self._real = None
 
     def real(self):
-        """The accumulated real side (computed once)."""
+        """The accumulated real side (computed once); `real().stats.count` real images."""
         if self._real is None:
-            real = _Accumulator()
-            for batch in _image_batches(self.real_data, self.batch_size, self.num_real):
-                real.update(*self.network(batch))
-            if real.stats.count < 2:
-                raise ValueError(f"the real data gave {real.stats.count} images; at least 2 are needed")
-            self._real = real
+            self._real = self._accumulate(self.real_data, self.num_real, "the real data")
         return self._real
 
     def evaluate(self, generator, num_samples=10000, seed=0):
         """Scores of `generator` (see `as_sampler`) on `num_samples` samples drawn with `seed`."""
         sample, description = as_sampler(generator)
-        real, fake = self.real(), _Accumulator()
+        fake = _Accumulator()
         for index, start in enumerate(range(0, int(num_samples), self.batch_size)):
             n = min(self.batch_size, int(num_samples) - start)
             fake.update(*self.network(np.asarray(sample(n, seed, index), np.float32)))
+        return self._scores(fake, description, seed)
+
+    def evaluate_images(self, images, seed=0, return_probabilities=False):
+        """Scores of images already drawn: an array [N, H, W, C] in [0, 1] (N ≥ 2) or a tf.data.Dataset of
+        them (as `real_data`), fed in batches of `batch_size`; `seed` draws KID's subsets. The dict of
+        `evaluate` ("generator": the count of given images); with `return_probabilities`, (dict, the network's
+        probabilities [N, K] float64, or None when it gives none)."""
+        fake = self._accumulate(images, None, "evaluate_images' images")
+        result = self._scores(fake, f"{fake.stats.count} given images", seed)
+        if not return_probabilities:
+            return result
+        return result, np.concatenate(fake.probs) if fake.probs else None
+
+    def _accumulate(self, images, limit, what):
+        side = _Accumulator()
+        for batch in _image_batches(images, self.batch_size, limit):
+            side.update(*self.network(batch))
+        if side.stats.count < 2:
+            raise ValueError(f"{what} gave {side.stats.count} images; at least 2 are needed")
+        return side
+
+    def _scores(self, fake, description, seed):
+        real = self.real()
         fid = frechet_distance(*real.stats.result(), *fake.stats.result())
         real_features, fake_features = np.concatenate(real.features), np.concatenate(fake.features)
-        kid_mean, kid_std = kernel_inception_distance(real_features, fake_features, subsets=self.kid_subsets,
-                                                      subset_size=self.kid_subset_size, seed=seed)
+        kid = None
+        if self.kid_subsets:
+            kid_mean, kid_std = kernel_inception_distance(real_features, fake_features, subsets=self.kid_subsets,
+                                                          subset_size=self.kid_subset_size, seed=seed)
+            kid = {"mean": kid_mean, "std": kid_std, "subsets": self.kid_subsets,
+                   "subset_size": min(self.kid_subset_size, len(real_features), len(fake_features))}
+        probabilities = self.network.probabilities
         return {
             "fid": fid,
-            "inception_score": fake.inception_score(self.splits),
-            "inception_score_real": real.inception_score(self.splits),
-            "kid": {"mean": kid_mean, "std": kid_std, "subsets": self.kid_subsets,
-                    "subset_size": min(self.kid_subset_size, len(real_features), len(fake_features))},
+            "inception_score": fake.inception_score(self.splits, probabilities),
+            "inception_score_real": real.inception_score(self.splits, probabilities),
+            "kid": kid,
             "network": self.network.label,
             "comparable_with_published": self.network.comparable,
             "feature_dim": int(real_features.shape[1]),
