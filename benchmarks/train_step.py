@@ -4,6 +4,11 @@ fp32 matmul peak.
     python benchmarks/train_step.py discreg --batch-size 100
     python benchmarks/train_step.py fortified_mnist_pgd --batch-size 128
     python benchmarks/train_step.py all
+    python benchmarks/train_step.py autoattack_mnist --points 1000 --eps 0.3   # against a PyTorch APGD-CE loop
+
+`autoattack_mnist` (not part of `all`) is benchmarks/autoattack_peer.py: tfgm's AutoAttack and APGD-CE against a
+plain PyTorch APGD-CE on the same MNIST CNN and weights, each in its own process, points per second and robust
+accuracy; its own flags (`train_step.py autoattack_mnist --help`).
 
 One line per configuration, ending in `images_per_s=<median over repeats>` (for chains: image·steps per
 second); at the end the same lines again with `pct_of_peak`. FLOPs per call come from TensorFlow's graph profiler on the traced function (convolutions, matmuls
@@ -243,8 +248,13 @@ def run_one(name, batch_size, jit, calls, repeats, precision="float32"):
 
 
 def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["autoattack_mnist"]:
+        from benchmarks import autoattack_peer
+
+        return autoattack_peer.main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("bench", choices=sorted(BENCHMARKS) + ["all"])
+    parser.add_argument("bench", choices=sorted(BENCHMARKS) + ["all", "autoattack_mnist"])
     parser.add_argument("--batch-size", type=int, default=0, help="default: the paper's batch for each benchmark")
     parser.add_argument("--steps", type=int, default=5, help="calls per timed run")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs; the median is reported")
@@ -253,6 +263,8 @@ def main(argv=None):
                         help="Keras dtype policy of the models (loss-scaled under mixed_float16); pct_of_peak stays "
                              "relative to the fp32 matmul peak")
     args = parser.parse_args(argv)
+    if args.bench == "autoattack_mnist":
+        parser.error("autoattack_mnist takes its own flags: put it first (train_step.py autoattack_mnist --help)")
 
     peak = matmul_peak_gflops()
     print(f"machine: {os.cpu_count()} CPUs, fp32 matmul peak {peak:.1f} GFLOP/s (2048² chain, best of 10), "
