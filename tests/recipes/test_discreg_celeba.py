@@ -51,6 +51,8 @@ def test_quick_recipe_trains_evaluates_and_writes_a_complete_run_directory(quick
     differs = metrics["differs_from_paper"]
     assert differs["--epochs"] == 1 and differs["--data"] == "builtin_faces_plain" and differs["--latent-dim"] == 16
     assert differs["--sigma-lr-multiplier"] == 10.0 and differs["--kl-warmup-steps"] == 120  # --quick's levers
+    assert differs["--learning-rate"] == 0.001 and differs["--bn-recalibration-batches"] == 10
+    assert differs["--precision"] in ("auto (float32)", "auto (mixed_bfloat16)")
     assert "--out" not in differs and "--name" not in differs
     assert os.listdir(os.path.join(run, "logs", "discreg_vae"))
 
@@ -167,8 +169,14 @@ def test_logistic_mixture_builds_both_vaes_with_a_mixture_head_that_trains():
     build_classifier, build_vae, _ = discreg_celeba._builders(cfg, 40)
     _, _, build_discreg = discreg_celeba._builders(cfg, 40, build_classifier())
     images = np.random.default_rng(0).random((4, 64, 64, 3)).astype("float32")
-    for model in (build_vae(), build_discreg()):
+    vae, discreg = build_vae(), build_discreg()
+    # One compiled train step is most of this test's time (~4500 ops to trace): the VAE's runs as `fit` compiles it,
+    # the DiscRegVAE's (the same train_step plus the discreg terms, compiled in the quick run) runs eagerly.
+    discreg.run_eagerly = True
+    for model in (vae, discreg):
+        assert model.likelihood == "logistic_mixture" and model.mixture_components == 3
         assert model.decoder.outputs[0].shape[-1] == logistic_mixture_channels(3, 3)
         logs = model.fit(tf.data.Dataset.from_tensors({"image": images}), verbose=0).history
         assert np.isfinite(logs["bits_per_dim"][0]) and logs["bits_per_dim"][0] > 0
         assert model.reconstruct(images).shape == (4, 64, 64, 3)
+    assert np.isfinite(logs["discreg_strided1_bn"][0])  # the last fit: the DiscRegVAE's
