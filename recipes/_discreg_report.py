@@ -6,6 +6,7 @@ import os
 ROWS = (  # (key, label, higher is better)
     ("elbo", "held-out ELBO (nats/example)", True),
     ("iw_nll", "IW-NLL (nats/example)", False),
+    ("iw_bits_per_dim", "IW-NLL (bits/dim)", False),
     ("reconstruction_mse", "reconstruction MSE", False),
     ("attribute_agreement", "attribute agreement of reconstructions", True),
     ("attribute_agreement_drawn", "  ... on the drawn attributes only", True),

@@ -34,7 +34,8 @@ def test_quick_recipe_trains_evaluates_and_writes_a_complete_run_directory(quick
             assert isinstance(metrics[model][key], float)
         assert len(metrics[model]["attribute_agreement_per_attribute"]) == 40
         assert metrics[model]["protocol"]["iw_samples"] == 2
-    assert set(metrics["comparison"]) >= {"elbo", "iw_nll", "reconstruction_mse", "attribute_agreement"}
+    assert set(metrics["comparison"]) >= {"elbo", "iw_nll", "iw_bits_per_dim", "reconstruction_mse",
+                                          "attribute_agreement"}
     images = os.listdir(os.path.join(run, "images"))
     for panel in ("samples", "reconstructions", "interpolations"):
         assert f"discreg_vae_{panel}_epoch001.png" in images and f"vae_{panel}_epoch001.png" in images
@@ -62,7 +63,7 @@ def test_the_printed_table_shows_the_baselines_and_what_differs_from_the_paper(q
     printed = open(os.path.join(run, "summary.txt")).read()
     for text in ("blind: majority value of each attribute", "blind: classifier on the mean train image",
                  "classifier on real test images (ceiling)", "on the drawn attributes only",
-                 "differs from the paper's settings", "--latent-dim 16  (paper: 500)"):
+                 "differs from the paper's settings", "--latent-dim 16  (paper: 500)", "IW-NLL (bits/dim)"):
         assert text in printed
 
 
