@@ -5,10 +5,12 @@ fp32 matmul peak.
     python benchmarks/train_step.py fortified_mnist_pgd --batch-size 128
     python benchmarks/train_step.py all
     python benchmarks/train_step.py autoattack_mnist --points 1000 --eps 0.3   # against a PyTorch APGD-CE loop
+    python benchmarks/train_step.py rbm_mnist                                 # RBM CD-1 and AIS vs NumPy / PyTorch
 
 `autoattack_mnist` (not part of `all`) is benchmarks/autoattack_peer.py: tfgm's AutoAttack and APGD-CE against a
 plain PyTorch APGD-CE on the same MNIST CNN and weights, each in its own process, points per second and robust
-accuracy; its own flags (`train_step.py autoattack_mnist --help`).
+accuracy; its own flags (`train_step.py autoattack_mnist --help`). `rbm_mnist` (not part of `all` either) is
+benchmarks/rbm_step.py: CD-1 updates and AIS chain·betas per second (784 × 500, batch 100) beside NumPy and PyTorch.
 
 One line per configuration, ending in `images_per_s=<median over repeats>` (for chains: image·steps per
 second); at the end the same lines again with `pct_of_peak`. FLOPs per call come from TensorFlow's graph profiler on the traced function (convolutions, matmuls
@@ -19,6 +21,7 @@ what else runs on it.
 """
 
 import argparse
+import importlib
 import os
 import statistics
 import sys
@@ -247,14 +250,15 @@ def run_one(name, batch_size, jit, calls, repeats, precision="float32"):
     return line, gflops
 
 
+DELEGATED = {"autoattack_mnist": "autoattack_peer", "rbm_mnist": "rbm_step"}  # benchmarks with their own flags
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["autoattack_mnist"]:
-        from benchmarks import autoattack_peer
-
-        return autoattack_peer.main(argv[1:])
+    if argv[:1] and argv[0] in DELEGATED:
+        return importlib.import_module(f"benchmarks.{DELEGATED[argv[0]]}").main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("bench", choices=sorted(BENCHMARKS) + ["all", "autoattack_mnist"])
+    parser.add_argument("bench", choices=sorted(BENCHMARKS) + ["all", *DELEGATED])
     parser.add_argument("--batch-size", type=int, default=0, help="default: the paper's batch for each benchmark")
     parser.add_argument("--steps", type=int, default=5, help="calls per timed run")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs; the median is reported")
@@ -263,8 +267,8 @@ def main(argv=None):
                         help="Keras dtype policy of the models (loss-scaled under mixed_float16); pct_of_peak stays "
                              "relative to the fp32 matmul peak")
     args = parser.parse_args(argv)
-    if args.bench == "autoattack_mnist":
-        parser.error("autoattack_mnist takes its own flags: put it first (train_step.py autoattack_mnist --help)")
+    if args.bench in DELEGATED:
+        parser.error(f"{args.bench} takes its own flags: put it first (train_step.py {args.bench} --help)")
 
     peak = matmul_peak_gflops()
     print(f"machine: {os.cpu_count()} CPUs, fp32 matmul peak {peak:.1f} GFLOP/s (2048² chain, best of 10), "

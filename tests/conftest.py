@@ -11,18 +11,32 @@ tf.config.set_logical_device_configuration(
     _cpus[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
 )
 
-# The slowest files (measured: `--durations=60`, summed per file), heaviest first: with `--dist loadfile` each worker
-# takes whole files from the front of the queue, so starting with these leaves short files to even out the two
-# workers' ends. Re-measure and re-order when a file's cost changes.
+# The files whose tests take ≥ 20 s in all, heaviest first (idle `--durations=0` run of 2026-12-02, summed per file):
+# with `--dist loadfile` each worker takes whole files from the front of the queue, so starting with these leaves
+# short files to even out the two workers' ends. Re-measure and re-order when a file's cost changes.
 HEAVY_FIRST = (
-    "tests/recipes/test_gibbsnet_recipes.py", "tests/models/test_gibbsnet.py",
-    "tests/recipes/test_gibbsnet_celeba_attributes.py", "tests/recipes/test_discreg_celeba.py",
-    "tests/models/test_vae.py", "tests/benchmarks/test_scaling.py", "tests/export/test_savedmodel.py",
-    "tests/recipes/test_fortified_cifar10.py", "tests/training/test_precision_every_model.py",
-    "tests/recipes/test_fortified_fashion_mnist.py", "tests/models/test_vae_logistic_mixture.py",
-    "tests/models/test_joint_gibbsnet.py", "tests/recipes/test_gan_toy.py", "tests/export/test_report_and_cli.py",
-    "tests/training/test_multiworker.py", "tests/models/test_discreg_vae.py", "tests/models/test_char_model.py",
-    "tests/recipes/test_fortified_mnist.py", "tests/export/test_request_guards.py",
+    "tests/recipes/test_discreg_celeba.py",
+    "tests/models/test_harness.py",
+    "tests/recipes/test_gibbsnet_recipes.py",
+    "tests/recipes/test_gibbsnet_celeba_attributes.py",
+    "tests/models/test_gibbsnet.py",
+    "tests/recipes/test_fortified_cifar10.py",
+    "tests/export/test_savedmodel.py",
+    "tests/recipes/test_fortified_fashion_mnist.py",
+    "tests/training/test_multiworker.py",
+    "tests/recipes/test_gan_toy.py",
+    "tests/models/test_vae.py",
+    "tests/benchmarks/test_scaling.py",
+    "tests/training/test_precision_every_model.py",
+    "tests/models/test_discreg_vae.py",
+    "tests/models/test_joint_gibbsnet.py",
+    "tests/export/test_report_and_cli.py",
+    "tests/benchmarks/test_peers.py",
+    "tests/models/test_fortified.py",
+    "tests/models/test_gan.py",
+    "tests/export/test_request_guards.py",
+    "tests/models/test_char_model.py",
+    "tests/recipes/test_fortified_mnist.py",
 )
 
 
