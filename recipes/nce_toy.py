@@ -25,7 +25,7 @@ import sys
 from recipes import _nce_toy_report as report
 from recipes._cli import CommonConfig
 from recipes._experiment import Experiment
-from tfgm.data.bimodal import log_density as true_log_density, sample as sample_data
+from tfgm.data import bimodal
 
 
 @dataclasses.dataclass
@@ -102,7 +102,8 @@ class NceToy(Experiment):
 
         if cfg.data != "bimodal":
             raise DataError(f"{self.recipe} fits its built-in 1-D density 'bimodal', not {cfg.data!r}")
-        return {"train": sample_data(cfg.train_points, cfg.seed), "test": sample_data(cfg.test_points, (cfg.seed, 2))}
+        return {"train": bimodal.sample(cfg.train_points, cfg.seed),
+                "test": bimodal.sample(cfg.test_points, (cfg.seed, 2))}
 
     def seeds(self):
         return [self.cfg.seed + r for r in range(self.cfg.repeats)]
@@ -138,7 +139,7 @@ class NceToy(Experiment):
         cfg, test = self.cfg, data["test"]
         center, spread = float(data["train"].mean()), float(data["train"].std())
         box = [(center - 12 * spread, center + 12 * spread)]
-        truth, cell = log_densities_on_grid(true_log_density, box, cfg.grid_points)
+        truth, cell = log_densities_on_grid(bimodal.log_density, box, cfg.grid_points)
         runs, curves = {}, {}
         for nu in cfg.noise_ratios:
             runs[str(nu)] = []
@@ -164,7 +165,7 @@ class NceToy(Experiment):
                                      noise, curves, ml_tv)
         return {"nce": nce, "nce_runs": runs,
                 "ml": {"total_variation": ml_tv, "test_log_likelihood": float(np.mean(ml.log_prob(test)))},
-                "true_test_log_likelihood": float(np.mean(true_log_density(test))),
+                "true_test_log_likelihood": float(np.mean(bimodal.log_density(test))),
                 "protocol": {"true_log_z": f"midpoint rule, {cfg.grid_points} cells over [{box[0][0]:.2f}, "
                                            f"{box[0][1]:.2f}] (data mean ± 12 std)",
                              "total_variation": "½∫|p − p_true| on the same grid, NCE normalized by its true log Z",

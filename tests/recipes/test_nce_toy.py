@@ -39,11 +39,15 @@ def test_nce_normalizes_itself_at_large_nu_and_everything_is_written(run):
     assert "true density" in open(os.path.join(path, "summary.txt")).read()
 
 
-def test_the_true_density_and_its_draws_agree():
-    x = nce_toy.sample_data(20000, 0)
+def test_the_recipes_data_are_the_library_density():
+    from tfgm.data import bimodal
+
+    data = nce_toy.NceToy().load(nce_toy.Config(train_points=50, test_points=20))
+    np.testing.assert_array_equal(data["train"], bimodal.sample(50, 0))
+    x = bimodal.sample(20000, 0)
     assert x.shape == (20000, 1) and abs(float(x.mean()) - (-0.25)) < 0.03
     grid = np.linspace(-10, 10, 20001)[:, None]
-    assert float(np.exp(nce_toy.true_log_density(grid)).sum() * 0.001) == pytest.approx(1, abs=1e-6)
+    assert float(np.exp(bimodal.log_density(grid)).sum() * 0.001) == pytest.approx(1, abs=1e-6)
 
 
 @pytest.mark.parametrize("flags, message", [(["--noise-ratios", "0", "5"], "--noise-ratios 0 5"),
