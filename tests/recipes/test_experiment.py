@@ -262,25 +262,32 @@ def test_a_checkpoint_of_another_architecture_is_a_user_error(tmp_path, capsys, 
     assert "does not match the objects to restore" in err and "Traceback" not in err
 
 
-def test_resuming_a_stage_with_fewer_epochs_than_it_trained_is_refused(tmp_path, capsys, monkeypatch):
-    import tensorflow as tf
+class Killed(BaseException):
+    """Raised by `kill_after_epoch`: the process dies right after a checkpoint."""
 
+
+def kill_after_epoch(patch, epochs):
+    """Make every stage raise `Killed` right after the checkpoint of epoch `epochs` (patch: a monkeypatch context)."""
     from tfgm.training import checkpoint as checkpoint_module
-
-    class Killed(BaseException):
-        pass
 
     save = checkpoint_module.ResumableCheckpoint.on_epoch_end
 
     def on_epoch_end(self, epoch, logs=None):
         save(self, epoch, logs)
-        if epoch + 1 == 2:
+        if epoch + 1 == epochs:
             raise Killed()
+
+    patch.setattr(checkpoint_module.ResumableCheckpoint, "on_epoch_end", on_epoch_end)
+
+
+def test_resuming_a_stage_with_fewer_epochs_than_it_trained_is_refused(tmp_path, capsys, monkeypatch):
+    import tensorflow as tf
+
 
     experiment = Fits()
     experiment.batches = tf.data.Dataset.from_tensor_slices(([[0.0]] * 4, [[1.0]] * 4)).batch(2)
     with monkeypatch.context() as patch:
-        patch.setattr(checkpoint_module.ResumableCheckpoint, "on_epoch_end", on_epoch_end)
+        kill_after_epoch(patch, 2)
         with pytest.raises(Killed):
             experiment.main(["--out", str(tmp_path), "--name", "r", "--epochs", "3"])
     assert experiment.main(["--out", str(tmp_path), "--name", "r", "--epochs", "1", "--resume"]) == 2
@@ -326,17 +333,6 @@ def test_zero_epoch_budgets_and_a_resume_with_fewer_epochs_than_trained_are_refu
         tmp_path, capsys, monkeypatch):
     import tensorflow as tf
 
-    from tfgm.training import checkpoint as checkpoint_module
-
-    class Killed(BaseException):
-        pass
-
-    save = checkpoint_module.ResumableCheckpoint.on_epoch_end
-
-    def on_epoch_end(self, epoch, logs=None):
-        save(self, epoch, logs)
-        if epoch + 1 == 2:
-            raise Killed()
 
     experiment = Budgeted(config=BudgetConfig)
     experiment.batches = tf.data.Dataset.from_tensor_slices(([[0.0]] * 4, [[1.0]] * 4)).batch(2)
@@ -345,7 +341,7 @@ def test_zero_epoch_budgets_and_a_resume_with_fewer_epochs_than_trained_are_refu
     assert "--net-epochs 0: a stage of 0 epochs trains nothing; give ≥ 1" in err and "Traceback" not in err
     assert not hasattr(experiment, "loaded") and not (tmp_path / "toy").exists()
     with monkeypatch.context() as patch:
-        patch.setattr(checkpoint_module.ResumableCheckpoint, "on_epoch_end", on_epoch_end)
+        kill_after_epoch(patch, 2)
         with pytest.raises(Killed):
             experiment.main(["--out", str(tmp_path), "--name", "r", "--epochs", "3"])
     del experiment.loaded
