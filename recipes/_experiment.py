@@ -118,6 +118,15 @@ class Experiment:
             check_epoch_budgets(self, cfg)
         except ValueError as exc:
             return self._user_error(exc)
+        import keras
+
+        policy = keras.mixed_precision.global_policy().name
+        try:
+            return self._run(cfg)
+        finally:  # --precision sets Keras' global policy: a recipe called from Python leaves the caller's
+            keras.mixed_precision.set_global_policy(policy)
+
+    def _run(self, cfg):
         from tfgm.data import DataError
         from tfgm.training import RunLock, RunLocked, set_seed, strategy
         from tfgm.training.atomic import remove_stale_temporaries

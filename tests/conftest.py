@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 _cpus = tf.config.list_physical_devices("CPU")
@@ -43,3 +44,15 @@ HEAVY_FIRST = (
 def pytest_collection_modifyitems(session, config, items):
     rank = {path: i for i, path in enumerate(HEAVY_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
+@pytest.fixture(autouse=True)
+def _float32_policy_kept():
+    """Fail a test that leaves Keras' global dtype policy mixed: the worker's later tests would compute in it."""
+    yield
+    import keras
+
+    name = keras.mixed_precision.global_policy().name
+    if name != "float32":
+        keras.mixed_precision.set_global_policy("float32")
+        pytest.fail(f"the test left Keras' global dtype policy at {name}; restore float32 (fixture float32_afterwards)")

@@ -83,6 +83,18 @@ def test_a_finished_run_writes_metrics_summary_and_releases_its_lock(tmp_path, c
     assert _main(tmp_path, "--resume", "--quick") == 0  # re-evaluates
 
 
+@pytest.mark.parametrize("fail", ["", "evaluate"])
+def test_a_run_leaves_the_callers_dtype_policy_whatever_its_precision_and_outcome(tmp_path, fail):
+    import keras
+
+    keras.mixed_precision.set_global_policy("float16")
+    try:
+        _main(tmp_path / fail, "--precision", "mixed_bfloat16", "--fail", fail)
+        assert keras.mixed_precision.global_policy().name == "float16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
 @pytest.mark.parametrize("fail,status,message,folder", [
     ("check", 2, "\n--fail check: bad flag", False),
     ("load", 2, "\ndata: no such dataset", False),
