@@ -67,53 +67,16 @@ def keras_weights(net):
     return out
 
 
-def _same_padding(size, kernel, stride):
-    """TensorFlow's "same" padding (before, after) along one axis: the extra pixel goes after."""
-    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2
-
-
-def torch_mnist_cnn(weights, input_shape=(28, 28, 1), negative_slope=0.2):
-    """The Keras `mnist_cnn` as a torch.nn.Module on NCHW images with the given Keras weights (`keras_weights`):
-    conv 8×8 s2 "same" → conv 6×6 s2 valid → conv 5×5 s1 valid, leaky ReLU (Keras' slope 0.2) after each,
-    flatten in Keras' HWC order, dense logits; weights in the channels-last memory format (NHWC in memory, like
-    TensorFlow's and like the points: PyTorch's advice for convolutions on the CPU)."""
+def torch_mnist_cnn(weights, input_shape=(28, 28, 1)):
+    """The Keras `mnist_cnn` with the given Keras weights (`keras_weights`) as benchmarks/peers' `MnistCnn` on NCHW
+    images, in the channels-last memory format (NHWC in memory, like TensorFlow's and like the points: PyTorch's
+    advice for convolutions on the CPU)."""
     import torch
-    import torch.nn.functional as F
 
-    height, width, channels = input_shape
-    (top, bottom), (left, right) = _same_padding(height, 8, 2), _same_padding(width, 8, 2)
+    from benchmarks.peers.torch_nets import MnistCnn
 
-    def conv(name, stride):
-        kernel = np.asarray(weights[f"{name}_kernel"], np.float32)  # [kh, kw, in, out]
-        layer = torch.nn.Conv2d(kernel.shape[2], kernel.shape[3], kernel.shape[:2], stride=stride)
-        with torch.no_grad():
-            layer.weight.copy_(torch.from_numpy(kernel.transpose(3, 2, 0, 1).copy()))
-            layer.bias.copy_(torch.from_numpy(np.asarray(weights[f"{name}_bias"], np.float32)))
-        return layer
-
-    class MnistCnn(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1, self.conv2, self.conv3 = conv("conv1", 2), conv("conv2", 2), conv("conv3", 1)
-            kernel = np.asarray(weights["logits_kernel"], np.float32)
-            self.logits = torch.nn.Linear(*kernel.shape)
-            with torch.no_grad():
-                self.logits.weight.copy_(torch.from_numpy(kernel.T.copy()))
-                self.logits.bias.copy_(torch.from_numpy(np.asarray(weights["logits_bias"], np.float32)))
-            self.symmetric = top == bottom and left == right
-
-        def forward(self, x):
-            if self.symmetric:
-                x = F.conv2d(x, self.conv1.weight, self.conv1.bias, stride=2, padding=(top, left))
-            else:
-                x = self.conv1(F.pad(x, (left, right, top, bottom)))
-            x = F.leaky_relu(x, negative_slope)
-            x = F.leaky_relu(self.conv3(F.leaky_relu(self.conv2(x), negative_slope)), negative_slope)
-            return self.logits(x.permute(0, 2, 3, 1).flatten(1))  # Keras flattens H, W, C
-
-    assert channels == weights["conv1_kernel"].shape[2]
-    return MnistCnn().eval().to(memory_format=torch.channels_last)  # PyTorch's advice for CPU convolutions
+    module = MnistCnn(weights["logits_kernel"].shape[1], input_shape).load_keras_weights(weights)
+    return module.eval().to(memory_format=torch.channels_last)
 
 
 def check_port(module, images, keras_logits, tolerance=TOLERANCE):

@@ -7,10 +7,10 @@ and batch-norm placement as the Keras builders, so the same parameter count and 
   the fortified MNIST CNN (tfgm.nets.fortified_nets.mnist_cnn): `MnistCnn`.
 
 Differences that change neither the parameter count nor the FLOPs: tensors are NCHW (PyTorch's default layout);
-Flatten orders C, H, W (Keras: H, W, C); "same" padding of the even 4×4 stride-2 DCGAN kernels and of MNIST's 8×8
-stride-2 conv on 28×28 is symmetric, so PyTorch's `padding=` gives TensorFlow's output; batch norm uses Keras' ε
-(1e-3) and tfgm's momentum 0.9 (PyTorch momentum 0.1); weights keep PyTorch's default initializers (timing only —
-nothing here loads Keras weights; benchmarks/autoattack_peer.py has a weight-exact MNIST CNN port).
+Flatten orders C, H, W (Keras: H, W, C; MnistCnn flattens like Keras); "same" padding of the even 4×4 stride-2
+DCGAN kernels is symmetric, so PyTorch's `padding=` gives TensorFlow's output (MnistCnn pads like TensorFlow); batch norm uses Keras' ε
+(1e-3) and tfgm's momentum 0.9 (PyTorch momentum 0.1); weights keep PyTorch's default initializers (timing),
+except `MnistCnn.load_keras_weights`, which makes the MNIST CNN weight-exact (benchmarks/autoattack_peer.py).
 """
 
 import torch
@@ -193,21 +193,44 @@ class DcganDiscriminator(nn.Module):
 
 # ---- fortified MNIST CNN ------------------------------------------------------------------------------------------
 
+def same_padding(size, kernel, stride):
+    """TensorFlow's "same" padding (before, after) along one axis: the extra pixel goes after."""
+    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
 class MnistCnn(nn.Module):
     """`fortified_nets.mnist_cnn`: conv 64 8×8 s2 same → conv 128 6×6 s2 valid → conv 128 5×5 s1 valid (leaky ReLU
-    0.2 each, biases) → flatten → 10 logits. [B, 1, 28, 28] → [B, 10]."""
+    0.2 each, biases) → flatten in Keras' H, W, C order → logits. [B, C, H, W] → [B, num_classes]; `input_shape`
+    (H, W, C), default 28×28×1. `load_keras_weights` makes it the Keras net exactly."""
 
-    def __init__(self, channels=1, num_classes=10):
+    def __init__(self, num_classes=10, input_shape=(28, 28, 1), negative_slope=0.2):
         super().__init__()
-        self.conv1 = nn.Conv2d(channels, 64, 8, stride=2, padding=3)  # TF "same" on 28: 3 before, 3 after
+        height, width, channels = input_shape
+        (top, bottom), (left, right) = same_padding(height, 8, 2), same_padding(width, 8, 2)
+        symmetric = top == bottom and left == right  # 28×28: PyTorch's own padding, no extra copy
+        self.pad, self.slope = (0, 0, 0, 0) if symmetric else (left, right, top, bottom), negative_slope
+        self.conv1 = nn.Conv2d(channels, 64, 8, stride=2, padding=(top, left) if symmetric else 0)
         self.conv2 = nn.Conv2d(64, 128, 6, stride=2)
         self.conv3 = nn.Conv2d(128, 128, 5)
-        self.logits = nn.Linear(128, num_classes)
+        side = [(-(-n // 2) - 6) // 2 + 1 - 4 for n in (height, width)]
+        self.logits = nn.Linear(128 * side[0] * side[1], num_classes)
 
     def forward(self, x):
-        x = F.leaky_relu(self.conv1(x), 0.2)
-        x = F.leaky_relu(self.conv3(F.leaky_relu(self.conv2(x), 0.2)), 0.2)
-        return self.logits(x.flatten(1))
+        x = F.leaky_relu(self.conv1(F.pad(x, self.pad) if any(self.pad) else x), self.slope)
+        x = F.leaky_relu(self.conv3(F.leaky_relu(self.conv2(x), self.slope)), self.slope)
+        return self.logits(x.permute(0, 2, 3, 1).flatten(1))  # Keras flattens H, W, C
+
+    def load_keras_weights(self, weights):
+        """Copy {"conv1_kernel": [kh, kw, in, out], "conv1_bias", …, "logits_kernel": [in, out], "logits_bias"}
+        (NumPy arrays of the Keras net) into this module; returns it."""
+        with torch.no_grad():
+            for name in ("conv1", "conv2", "conv3", "logits"):
+                kernel = torch.as_tensor(weights[f"{name}_kernel"], dtype=torch.float32)
+                layer = getattr(self, name)
+                layer.weight.copy_(kernel.permute(3, 2, 0, 1) if kernel.ndim == 4 else kernel.T)
+                layer.bias.copy_(torch.as_tensor(weights[f"{name}_bias"], dtype=torch.float32))
+        return self
 
 
 # ---- counting -----------------------------------------------------------------------------------------------------
