@@ -11,11 +11,17 @@ import tensorflow as tf
 
 from export.__main__ import main, parse_args
 from export.run import export_model, float32_copy
-from tests.export.conftest import BATCH_SIZES, ENDPOINTS, make_run_dir, tiny_vae
-from tests.models._tiny import tiny_decoder, tiny_encoder
+from tests.export.conftest import BATCH_SIZES, ENDPOINTS, make_run_dir
+from tests.models._tiny import plain_decoder, plain_encoder, tiny_decoder, tiny_encoder
 from tfgm.models import VAE
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def small_vae():
+    """A VAE without batch norm, one layer deep: the CLI's behaviour does not depend on the nets, its exports'
+    cost does."""
+    return VAE(plain_encoder(), plain_decoder())
 
 
 def test_report_file_describes_the_export(exported):
@@ -77,7 +83,7 @@ def test_cli_help_and_exit_codes(tmp_path, capsys, monkeypatch):
     assert "--batch-sizes" in help_text and "savedmodel/<model>/<version>/" in help_text
     assert main([str(tmp_path)]) == 2
     assert "no models/*.keras" in capsys.readouterr().err
-    run_dir = make_run_dir(tmp_path / "ok", {"vae": tiny_vae()})
+    run_dir = make_run_dir(tmp_path / "ok", {"vae": small_vae()})
     assert main([run_dir, "--models", "gan"]) == 2
     err = capsys.readouterr().err
     assert "no model gan" in err and "available: vae" in err
@@ -97,7 +103,7 @@ def test_cli_help_and_exit_codes(tmp_path, capsys, monkeypatch):
 
 
 def test_cli_exports_a_run_and_prints_the_table(tmp_path):
-    run_dir = make_run_dir(tmp_path, {"vae": tiny_vae()})
+    run_dir = make_run_dir(tmp_path, {"vae": small_vae()})
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
     done = subprocess.run([sys.executable, "-m", "export", run_dir, "--batch-sizes", "1", "7"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)
@@ -124,7 +130,7 @@ def _read_report(run_dir):
 
 def test_model_with_nothing_to_serve_is_skipped_and_a_reexport_keeps_the_passing_report(tmp_path, capsys,
                                                                                        monkeypatch):
-    run_dir = make_run_dir(tmp_path, {"vae": tiny_vae(), "classifier": _plain_classifier()})
+    run_dir = make_run_dir(tmp_path, {"vae": small_vae(), "classifier": _plain_classifier()})
     assert main([run_dir, "--no-onnx", "--batch-sizes", "1"]) == 0
     out = capsys.readouterr().out
     assert "note (classifier): skipped: Functional declares no serving endpoints" in out
@@ -156,7 +162,7 @@ def test_model_with_nothing_to_serve_is_skipped_and_a_reexport_keeps_the_passing
 
 
 def test_bad_limit_flags_exit_2_naming_the_flag(tmp_path, capsys):
-    run_dir = make_run_dir(tmp_path, {"vae": tiny_vae()})
+    run_dir = make_run_dir(tmp_path, {"vae": small_vae()})
     assert main([run_dir, "--max-batch", "0"]) == 2
     assert "max_batch must be a positive integer" in capsys.readouterr().err
     assert main([run_dir, "--batch-sizes", "1", "7", "--max-batch", "4"]) == 2

@@ -164,11 +164,19 @@ def test_a_short_run_on_toy_2d_data_moves_the_unclamped_chain_toward_the_data():
     assert after < 0.5 * before, (before, after)
 
 
-def test_get_config_round_trip_and_keras_file_round_trip(tmp_path):
+@pytest.fixture(scope="module")
+def trained():
+    """A GibbsNet with options off their defaults, trained two steps (log Z, z standardizer moved): the .keras and
+    export tests' model."""
     model = _compiled(GibbsNet(*tiny_nets(noise_dim=3, heads=2), train_steps=2, loss="ls_multihead", log_z_ema=True,
                                log_z_gamma=0.9, bounded_sigma=True, standardize_z=True, chain_encoder_gradient=False,
                                seed=4))
     model.fit(_dataset(), epochs=1, verbose=0)
+    return model
+
+
+def test_get_config_round_trip_and_keras_file_round_trip(trained, tmp_path):
+    model = trained
     clone = GibbsNet.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     path = str(tmp_path / "gibbsnet.keras")
@@ -196,10 +204,10 @@ def test_bad_arguments_fail_with_a_clear_message():
         GibbsNet(*tiny_nets(), train_steps=0)
 
 
-def test_export_parity_through_export_run(tmp_path):
+def test_export_parity_through_export_run(trained, tmp_path):
     from export import export_run
 
-    model = GibbsNet(*tiny_nets(noise_dim=2), train_steps=2, standardize_z=True)
+    model = trained
     run_dir = tmp_path / "run"
     (run_dir / "models").mkdir(parents=True)
     model.save(str(run_dir / "models" / "gibbsnet.keras"))

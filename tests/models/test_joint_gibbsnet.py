@@ -161,10 +161,17 @@ def test_a_short_run_moves_sampled_attribute_rates_toward_the_data():
     assert after < 0.35 * before and after < 0.1, (before, after)
 
 
-def test_config_and_keras_file_round_trip(tmp_path):
+@pytest.fixture(scope="module")
+def trained():
+    """A JointGibbsNet with options off their defaults, trained two steps: the .keras and export tests' model."""
     model = _compiled(JointGibbsNet(*tiny_nets(noise_dim=2), train_steps=2, attribute_samples=3, standardize_z=True,
                                     chain_encoder_gradient=False, seed=4))
     model.fit(_dataset(), epochs=1, verbose=0)
+    return model
+
+
+def test_config_and_keras_file_round_trip(trained, tmp_path):
+    model = trained
     assert JointGibbsNet.from_config(model.get_config()).get_config() == model.get_config()
     path = str(tmp_path / "joint.keras")
     model.save(path)
@@ -194,10 +201,10 @@ def test_celeba_joint_nets_have_the_published_image_path():
     assert [encoder.get_layer(f"enc{i}_conv").kernel_size[0] for i in range(5)] == [2, 7, 5, 7, 4]
 
 
-def test_export_parity_through_export_run(tmp_path):
+def test_export_parity_through_export_run(trained, tmp_path):
     from export import export_run
 
-    model = JointGibbsNet(*tiny_nets(noise_dim=2), train_steps=2)
+    model = trained
     run_dir = tmp_path / "run"
     (run_dir / "models").mkdir(parents=True)
     model.save(str(run_dir / "models" / "joint.keras"))

@@ -9,7 +9,7 @@ from recipes import fortified_fashion_mnist
 
 TINY = ["--quick", "--train-examples", "192", "--validation-examples", "64", "--eval-examples", "64",
         "--epochs", "1", "--batch-size", "64", "--attack", "pgd", "--pgd-steps", "3", "--sweep-eps", "0", "1",
-        "--sweep-examples", "32", "--autoattack-points", "8", "--autoattack-version", "rand"]
+        "--sweep-examples", "32", "--autoattack-points", "2", "--autoattack-version", "rand"]
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +26,10 @@ def test_quick_pgd_run_has_the_table_5_columns_and_exports(quick_run):
     assert metrics["train_attack"] == {"name": "pgd", "eps": 0.1, "step_size": 0.01, "steps": 3}
     rows = {r["row"]: r for r in metrics["table"]}
     assert list(rows) == ["clean", "fgsm@0.1", "fgsm@0.3", "pgd@0.1", "autoattack@0.1"]
-    assert rows["autoattack@0.1"]["num_examples"] == 8
+    assert rows["autoattack@0.1"]["num_examples"] == 2
     assert rows["autoattack@0.1"]["label"] == "AutoAttack ε=0.1 (rand)"
     autoattack = metrics["autoattack"]
-    assert (autoattack["version"], autoattack["eps"], autoattack["num_points"]) == ("rand", 0.1, 8)
+    assert (autoattack["version"], autoattack["eps"], autoattack["num_points"]) == ("rand", 0.1, 2)
     for name, report in autoattack["models"].items():
         assert report["attacks"] == ["apgd-ce", "apgd-dlr"]
         assert report["hyperparameters"]["apgd-ce"]["eot_samples"] == 20

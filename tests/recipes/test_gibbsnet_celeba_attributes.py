@@ -65,17 +65,26 @@ def test_help_lists_the_joint_flags(capsys):
         assert flag in text
 
 
-def test_runs_on_the_authors_celeba_files(tmp_path):
-    """--celeba-dir: the real-data path (zip of JPEGs, attribute and partition files), on a six-image copy."""
+def test_loads_the_authors_celeba_files_as_the_built_in_faces_are_loaded(tmp_path):
+    """--celeba-dir: the recipe's data step on the real-data path (zip of JPEGs, attribute and partition files,
+    six images) yields the tensors the quick run trains on from the built-in faces."""
+    from recipes._cli import parse_config
     from tests.data._files import write_celeba
 
-    write_celeba(tmp_path / "celeba", "zip")
+    values, _ = write_celeba(tmp_path / "celeba", "zip")
     partition = {"000001.jpg": 0, "000002.jpg": 0, "000003.jpg": 2, "000004.jpg": 0, "000005.jpg": 2, "000006.jpg": 1}
     (tmp_path / "celeba" / "list_eval_partition.txt").write_text("".join(f"{f} {p}\n" for f, p in partition.items()))
-    args = TINY + ["--celeba-dir", str(tmp_path / "celeba"), "--batch-size", "2", "--score-samples", "4",
-                   "--out", str(tmp_path / "runs"), "--name", "real"]
-    assert recipe.main(args) == 0
-    metrics = json.load(open(os.path.join(tmp_path, "runs", "gibbsnet_celeba_attributes", "real", "metrics.json")))
-    assert metrics["data"] == "celeba_local"
-    probe = metrics["gibbsnet"]["latent_probe"]
-    assert probe["num_train"] == 2 and probe["num_test"] == 2
+    args = TINY + ["--celeba-dir", str(tmp_path / "celeba"), "--batch-size", "2"]
+    data = recipe.JointGibbs().load(parse_config(recipe.Config, "", args))
+    assert data.name == "celeba_local" and len(data.attributes) == 40
+    builtin = recipe.JointGibbs().load(parse_config(recipe.Config, "", TINY))
+    for split in ("train", "test"):
+        for key, spec in getattr(builtin, split).element_spec.items():
+            real = getattr(data, split).element_spec[key]
+            assert real.dtype == spec.dtype and real.shape[1:] == spec.shape[1:]
+    train, test = list(data.train), list(data.test)
+    assert [len(b["image"]) for b in train] == [2] and [len(b["image"]) for b in test] == [2]  # 3 train images
+    np.testing.assert_array_equal(test[0]["attributes"], [values["000003.jpg"] > 0, values["000005.jpg"] > 0])
+    trained = {tuple(values[f] > 0) for f, p in partition.items() if p == 0}
+    assert all(tuple(row) in trained for row in np.asarray(train[0]["attributes"]) > 0.5)
+    assert 0.0 <= float(np.min(test[0]["image"])) and float(np.max(test[0]["image"])) <= 1.0

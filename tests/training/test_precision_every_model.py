@@ -90,12 +90,24 @@ def test_every_optimizer_is_loss_scaled_under_float16_and_outputs_stay_float32(k
         assert out.dtype == tf.float32 and np.isfinite(out.numpy()).all()
 
 
+@pytest.fixture(scope="module")
+def float32_steps():
+    """{kind: (initial weights, float32 step)}, each computed once for both mixed precisions."""
+    return {}
+
+
+def _float32_step(kind, cache):
+    if kind not in cache:
+        reference, data = _build(kind, "float32")
+        weights = reference.get_weights()
+        cache[kind] = weights, _step(reference, data, _optimizers(kind, "float32"))[0]
+    return cache[kind]
+
+
 @pytest.mark.parametrize("precision", ["mixed_float16", "mixed_bfloat16"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_mixed_precision_step_of_every_model_matches_its_float32_step(kind, precision):
-    reference, data = _build(kind, "float32")
-    weights = reference.get_weights()
-    expected, _ = _step(reference, data, _optimizers(kind, "float32"))
+def test_a_mixed_precision_step_of_every_model_matches_its_float32_step(kind, precision, float32_steps):
+    weights, expected = _float32_step(kind, float32_steps)
     model, data = _build(kind, precision, weights)
     delta, logs = _step(model, data, _optimizers(kind, precision))
     assert all(np.isfinite(v) for v in logs.values()), logs
