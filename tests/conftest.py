@@ -31,6 +31,7 @@ HEAVY_FIRST = (
     "tests/models/test_joint_gibbsnet.py",
     "tests/models/test_gan.py",
     "tests/export/test_report_and_cli.py",
+    "tests/benchmarks/test_peers.py",  # ~25 s with the peers extra installed (skipped without torch)
     "tests/recipes/test_fortified_cifar10.py",
     "tests/recipes/test_fortified_mnist.py",
     "tests/models/test_discreg_vae.py",
