@@ -49,13 +49,14 @@ def op_times(xplane_path):
                 name = plane.event_metadata[event.metadata_id].name
                 if "::" in name or ":" not in name:
                     continue
-                totals[name.rsplit(":", 1)[1]][0] += event.duration_ps * 1e-12
-                totals[name.rsplit(":", 1)[1]][1] += 1
+                entry = totals[name.rsplit(":", 1)[1]]
+                entry[0] += event.duration_ps * 1e-12
+                entry[1] += 1
     return dict(totals)
 
 
 def is_onednn(op_type):
-    return op_type.startswith(("_Mkl", "_MklNative", "_MklFused", "_FusedConv2D", "_FusedMatMul"))
+    return op_type.startswith(("_Mkl", "_FusedConv2D", "_FusedMatMul"))
 
 
 def profile(name, batch_size, calls, threads):
@@ -73,13 +74,13 @@ def profile(name, batch_size, calls, threads):
     body, _, _ = train_step.BENCHMARKS[name](batch_size)
     fn = tf.function(body, jit_compile=False)
     for _ in range(2):
-        tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, fn())
+        train_step.wait(fn())
     with tempfile.TemporaryDirectory(prefix="tfgm_profile_") as logdir:
         tf.profiler.experimental.start(logdir)
         start = time.perf_counter()
         for _ in range(calls):
             out = fn()
-        tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, out)
+        train_step.wait(out)
         wall = time.perf_counter() - start
         tf.profiler.experimental.stop()
         paths = glob.glob(os.path.join(logdir, "plugins", "profile", "*", "*.xplane.pb"))

@@ -217,16 +217,21 @@ def graph_flops(fn):
     return int(total)
 
 
+def wait(out):
+    """Block until every tensor of `out` (a nest) is computed."""
+    tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, out)
+
+
 def measure(fn, calls, repeats):
     """Median seconds per call over `repeats` runs of `calls` calls, after two warm-up calls."""
     for _ in range(2):
-        tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, fn())
+        wait(fn())
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(calls):
             out = fn()
-        tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, out)
+        wait(out)
         times.append((time.perf_counter() - start) / calls)
     return statistics.median(times), times
 

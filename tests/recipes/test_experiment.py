@@ -295,7 +295,6 @@ def kill_after_epoch(patch, epochs):
 def test_resuming_a_stage_with_fewer_epochs_than_it_trained_is_refused(tmp_path, capsys, monkeypatch):
     import tensorflow as tf
 
-
     experiment = Fits()
     experiment.batches = tf.data.Dataset.from_tensor_slices(([[0.0]] * 4, [[1.0]] * 4)).batch(2)
     with monkeypatch.context() as patch:
@@ -344,7 +343,6 @@ class BudgetConfig(Config):
 def test_zero_epoch_budgets_and_a_resume_with_fewer_epochs_than_trained_are_refused_before_any_work(
         tmp_path, capsys, monkeypatch):
     import tensorflow as tf
-
 
     experiment = Budgeted(config=BudgetConfig)
     experiment.batches = tf.data.Dataset.from_tensor_slices(([[0.0]] * 4, [[1.0]] * 4)).batch(2)

@@ -40,14 +40,12 @@ def test_nce_normalizes_itself_at_large_nu_and_everything_is_written(run):
 
 
 def test_the_recipes_data_are_the_library_density():
+    """The recipe trains and scores on tfgm.data.bimodal's draws (the density itself: tests/data/test_bimodal.py)."""
     from tfgm.data import bimodal
 
     data = nce_toy.NceToy().load(nce_toy.Config(train_points=50, test_points=20))
     np.testing.assert_array_equal(data["train"], bimodal.sample(50, 0))
-    x = bimodal.sample(20000, 0)
-    assert x.shape == (20000, 1) and abs(float(x.mean()) - (-0.25)) < 0.03
-    grid = np.linspace(-10, 10, 20001)[:, None]
-    assert float(np.exp(bimodal.log_density(grid)).sum() * 0.001) == pytest.approx(1, abs=1e-6)
+    np.testing.assert_array_equal(data["test"], bimodal.sample(20, (0, 2)))
 
 
 @pytest.mark.parametrize("flags, message", [(["--noise-ratios", "0", "5"], "--noise-ratios 0 5"),
