@@ -20,12 +20,12 @@ def test_generator_and_discriminator_shapes_and_ranges(size, channels, base):
 
 
 def test_batch_norm_and_spectral_norm_flags():
-    def kinds(model):
-        return {type(layer).__name__ for layer in model.layers}
+    def batch_norms(model):
+        return sum(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
 
-    assert "BatchNormalization" in kinds(dcgan.discriminator(width=4))
-    assert "BatchNormalization" not in kinds(dcgan.discriminator(width=4, batch_norm=False))
-    assert "BatchNormalization" not in kinds(dcgan.generator(4, width=4, batch_norm=False))
+    assert batch_norms(dcgan.discriminator(width=4)) > 0
+    assert batch_norms(dcgan.discriminator(width=4, batch_norm=False)) == 0
+    assert batch_norms(dcgan.generator(4, width=4, batch_norm=False)) == 0
     sn = dcgan.discriminator(width=4, batch_norm=False, spectral_norm=True)
     wrapped = [layer for layer in sn.layers if isinstance(layer, SpectralNorm)]
     assert len(wrapped) == 4  # three convs and the logit layer

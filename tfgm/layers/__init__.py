@@ -1,10 +1,12 @@
-"""Reusable layers: the fortified (denoising-autoencoder) layers of Fortified Networks (thesis ch. 2), and a
-dropout that draws its mask per replica under tf.distribute."""
+"""Reusable layers: the fortified (denoising-autoencoder) layers of Fortified Networks (thesis ch. 2), a dropout
+that draws its mask per replica under tf.distribute, spectral normalization and batch norm on the fused kernel."""
 
 from tfgm.layers._fortified_base import FortifiedLayer
 from tfgm.layers.fortified_conv2d import FortifiedConv2D
 from tfgm.layers.fortified_dense import FortifiedDense
+from tfgm.layers.fused_batch_norm import FusedBatchNormalization
 from tfgm.layers.replica_dropout import ReplicaDropout
 from tfgm.layers.spectral_norm import SpectralNorm
 
-__all__ = ["FortifiedLayer", "FortifiedDense", "FortifiedConv2D", "ReplicaDropout", "SpectralNorm"]
+__all__ = ["FortifiedLayer", "FortifiedDense", "FortifiedConv2D", "FusedBatchNormalization", "ReplicaDropout",
+           "SpectralNorm"]

@@ -14,6 +14,7 @@ Every builder returns built Functional models (encoder, decoder, discriminator):
 import keras
 from keras import layers
 
+from tfgm.layers.fused_batch_norm import FusedBatchNormalization
 from tfgm.layers.replica_dropout import ReplicaDropout
 from tfgm.nets import ali_nets
 
@@ -23,7 +24,7 @@ def _dense(x, units, name, bn=True, leak=0.02, dropout=0.0):
         x = ReplicaDropout(dropout, name=f"{name}_dropout")(x)
     x = layers.Dense(units, use_bias=not bn, name=f"{name}_dense")(x)
     if bn:
-        x = layers.BatchNormalization(momentum=ali_nets.BN_MOMENTUM, name=f"{name}_bn")(x)
+        x = FusedBatchNormalization(momentum=ali_nets.BN_MOMENTUM, name=f"{name}_bn")(x)
     return layers.LeakyReLU(negative_slope=leak, name=f"{name}_lrelu")(x)
 
 

@@ -27,6 +27,7 @@ bias of the decoder's output conv initialized to the data's log-odds, and its bi
 import keras
 from keras import layers
 
+from tfgm.layers.fused_batch_norm import FusedBatchNormalization
 from tfgm.layers.replica_dropout import ReplicaDropout
 
 BN_MOMENTUM = 0.9  # the MLPs' BN
@@ -76,7 +77,7 @@ def _conv(x, filters, kernel, strides, name, transpose=False, bn=True, leak=0.01
         filters = max(2, 2 * round(filters / 2))
     x = conv(filters, kernel, strides=strides, padding="valid", use_bias=not bn, name=f"{name}_conv")(x)
     if bn:
-        x = layers.BatchNormalization(momentum=CONV_BN_MOMENTUM, epsilon=CONV_BN_EPSILON, name=f"{name}_bn")(x)
+        x = FusedBatchNormalization(momentum=CONV_BN_MOMENTUM, epsilon=CONV_BN_EPSILON, name=f"{name}_bn")(x)
     return _act(x, activation, leak, name)
 
 
@@ -197,7 +198,7 @@ def _dense(x, units, name, bn=True, leak=0.2, dropout=0.0):
         x = ReplicaDropout(dropout, name=f"{name}_dropout")(x)
     x = layers.Dense(units, use_bias=not bn, name=f"{name}_dense")(x)
     if bn:
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
+        x = FusedBatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
     return layers.LeakyReLU(negative_slope=leak, name=f"{name}_lrelu")(x)
 
 

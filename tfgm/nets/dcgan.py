@@ -10,6 +10,7 @@ iteration runs once per optimizer step, which `tfgm.models.GAN` drives).
 import keras
 from keras import layers
 
+from tfgm.layers.fused_batch_norm import FusedBatchNormalization
 from tfgm.layers.spectral_norm import SpectralNorm
 
 LEAK = 0.2
@@ -52,7 +53,7 @@ def generator(latent_dim=100, image_shape=(32, 32, 3), width=64, batch_norm=True
     z_in = keras.Input((latent_dim,), name="z")
     x = layers.Dense(base * base * channels, use_bias=not batch_norm, name="project")(z_in)
     if batch_norm:
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="project_bn")(x)
+        x = FusedBatchNormalization(momentum=BN_MOMENTUM, name="project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
     x = layers.Reshape((base, base, channels), name="reshape")(x)
     for i in range(steps - 1):
@@ -60,7 +61,7 @@ def generator(latent_dim=100, image_shape=(32, 32, 3), width=64, batch_norm=True
         x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=not batch_norm,
                                    name=f"up{i}")(x)
         if batch_norm:
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"up{i}_bn")(x)
+            x = FusedBatchNormalization(momentum=BN_MOMENTUM, name=f"up{i}_bn")(x)
         x = layers.ReLU(name=f"up{i}_relu")(x)
     x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", name="to_pixels")(x)
     x = layers.Activation("tanh", dtype="float32", name="tanh")(x)
@@ -82,7 +83,7 @@ def discriminator(image_shape=(32, 32, 3), width=64, batch_norm=True, spectral_n
         conv = layers.Conv2D(width * 2**i, 4, strides=2, padding="same", use_bias=not use_bn, name=f"down{i}")
         x = _sn(conv, spectral_norm)(x)
         if use_bn:
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"down{i}_bn")(x)
+            x = FusedBatchNormalization(momentum=BN_MOMENTUM, name=f"down{i}_bn")(x)
         x = layers.LeakyReLU(LEAK, name=f"down{i}_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)
     logits = _sn(layers.Dense(1, name="logit"), spectral_norm)(x)

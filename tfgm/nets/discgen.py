@@ -7,6 +7,7 @@ All builders return built Functional models. Images are float32 [B, 64, 64, 3] i
 import keras
 from keras import layers
 
+from tfgm.layers.fused_batch_norm import FusedBatchNormalization
 from tfgm.layers.replica_dropout import ReplicaDropout
 
 # BN outputs (pre-ReLU) of the classifier's three strided convs: the layers the paper regularizes.
@@ -21,13 +22,13 @@ BN_MOMENTUM = 0.9
 def _conv_bn_relu(x, filters, kernel, strides, padding, name, transpose=False, sync_bn=False):
     conv = layers.Conv2DTranspose if transpose else layers.Conv2D
     x = conv(filters, kernel, strides=strides, padding=padding, use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=sync_bn, name=f"{name}_bn")(x)
+    x = FusedBatchNormalization(momentum=BN_MOMENTUM, synchronized=sync_bn, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
 def _dense_bn_relu(x, units, name, sync_bn=False):
     x = layers.Dense(units, use_bias=False, name=f"{name}_dense")(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=sync_bn, name=f"{name}_bn")(x)
+    x = FusedBatchNormalization(momentum=BN_MOMENTUM, synchronized=sync_bn, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
@@ -90,7 +91,7 @@ def celeba_classifier(image_shape=(64, 64, 3), num_attributes=40, widths=(32, 64
     for i, (w, k) in enumerate(zip(widths, kernels), start=1):
         x = _conv_bn_relu(x, w, k, 1, "valid", f"plain{i}")
         x = layers.Conv2D(w, 3, strides=2, padding="valid", use_bias=False, name=f"strided{i}_conv")(x)
-        x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"strided{i}_bn")(x)
+        x = FusedBatchNormalization(momentum=BN_MOMENTUM, name=f"strided{i}_bn")(x)
         x = layers.ReLU(name=f"strided{i}_relu")(x)
         x = ReplicaDropout(dropout, name=f"strided{i}_dropout")(x)
     x = layers.Flatten(name="flatten")(x)

@@ -8,6 +8,8 @@ in [0, 1]; the paper's DAE sits between the last hidden layer and the logits.
 import keras
 from keras import layers
 
+from tfgm.layers.fused_batch_norm import FusedBatchNormalization
+
 # Where the release put its DAE, per builder (the layer whose output is fortified).
 FORTIFY_AT = {"mnist_cnn": "flatten", "mlp": "dense4", "resnet32": "global_pool", "text8_lstm": "lstm"}
 
@@ -41,13 +43,13 @@ def mlp(input_shape=(28, 28, 1), hidden=(512,) * 4, num_classes=10, name="mlp"):
 def _residual_unit(x, filters, strides, name):
     shortcut = x
     y = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, name=f"{name}_conv1")(x)
-    y = layers.BatchNormalization(name=f"{name}_bn1")(y)
+    y = FusedBatchNormalization(name=f"{name}_bn1")(y)
     y = layers.ReLU(name=f"{name}_relu1")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
-    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+    y = FusedBatchNormalization(name=f"{name}_bn2")(y)
     if strides != 1 or x.shape[-1] != filters:
         shortcut = layers.Conv2D(filters, 1, strides=strides, use_bias=False, name=f"{name}_proj")(x)
-        shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
+        shortcut = FusedBatchNormalization(name=f"{name}_proj_bn")(shortcut)
     return layers.ReLU(name=f"{name}_out")(layers.Add(name=f"{name}_add")([y, shortcut]))
 
 
@@ -60,7 +62,7 @@ def resnet32(input_shape=(32, 32, 3), num_classes=10, units_per_stage=5, filters
     """
     x_in = keras.Input(input_shape, name="images")
     x = layers.Conv2D(filters[0], 3, padding="same", use_bias=False, name="stem_conv")(x_in)
-    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = FusedBatchNormalization(name="stem_bn")(x)
     x = layers.ReLU(name="stem_relu")(x)
     for s, width in enumerate(filters, start=1):
         for u in range(1, units_per_stage + 1):
