@@ -4,6 +4,7 @@ Both variants of each benchmark of train_step.py are built (same seed, same weig
 swapped, then timed alternately round by round, so the machine's drift hits both alike:
 
     python benchmarks/fused_batch_norm.py dcgan discreg wgan_gp        # --rounds 9 --calls 10
+    python benchmarks/fused_batch_norm.py discreg --batch-size 50 --precision mixed_bfloat16
 
 Prints images/s of every round and the ratio of the medians (fused / Keras).
 """
@@ -73,15 +74,23 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=0, help="0: each benchmark's default")
     parser.add_argument("--rounds", type=int, default=9, help="alternating rounds (default 9)")
     parser.add_argument("--calls", type=int, default=10, help="train steps per round and variant (default 10)")
+    parser.add_argument("--precision", default="float32", help="float32 | mixed_bfloat16 | mixed_float16 | auto")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.calls < 1 or args.batch_size < 0:
         parser.error("--rounds and --calls must be >= 1, --batch-size >= 0")
+    from tfgm.training import set_precision
+
+    try:
+        set_precision(args.precision)
+    except ValueError as error:
+        parser.error(str(error))
     for name in args.benchmarks:
         batch = args.batch_size or train_step.DEFAULT_BATCH[name]
         rates = compare(name, batch, args.rounds, args.calls)
         medians = {key: statistics.median(values) for key, values in rates.items()}
         for key, values in rates.items():
-            print(f"bench={name} batch={batch} bn={key} runs={'/'.join(f'{v:.1f}' for v in values)} "
+            runs = "/".join(f"{v:.1f}" for v in values)
+            print(f"bench={name} batch={batch} precision={args.precision} bn={key} runs={runs} "
                   f"images_per_s={medians[key]:.1f}")
         print(f"bench={name} fused_over_keras={medians['fused'] / medians['keras']:.3f}")
         sys.stdout.flush()
