@@ -21,18 +21,25 @@ if ROOT not in sys.path:
 
 from benchmarks import train_step  # noqa: E402
 
-NET_MODULES = ("dcgan", "discgen", "ali_nets", "ali_joint_nets", "fortified_nets")
+
+def _net_modules():
+    """The tfgm.nets modules that build with FusedBatchNormalization (each imports the name)."""
+    import importlib
+    import pkgutil
+
+    import tfgm.nets
+
+    modules = [importlib.import_module(f"tfgm.nets.{info.name}") for info in pkgutil.iter_modules(tfgm.nets.__path__)]
+    return [m for m in modules if hasattr(m, "FusedBatchNormalization")]
 
 
 def build(name, batch_size, layer_class):
     """(compiled step, images per call) of train_step's benchmark `name` with every net's batch norm =
     `layer_class`."""
-    import importlib
-
     import keras
     import tensorflow as tf
 
-    modules = [importlib.import_module(f"tfgm.nets.{m}") for m in NET_MODULES]
+    modules = _net_modules()
     saved = [m.FusedBatchNormalization for m in modules]
     try:
         for m in modules:

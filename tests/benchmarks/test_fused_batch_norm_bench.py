@@ -19,6 +19,8 @@ def test_keras_variant_has_no_fused_kernel_and_the_nets_are_restored():
     assert "FusedBatchNormV3" not in _op_types(keras_step)
     assert "FusedBatchNormV3" in _op_types(fused_step)
     assert dcgan.FusedBatchNormalization is FusedBatchNormalization
+    swapped = {m.__name__.rsplit(".", 1)[1] for m in fused_batch_norm._net_modules()}
+    assert swapped == {"dcgan", "discgen", "ali_nets", "ali_joint_nets", "fortified_nets"}
 
 
 def test_bad_flags_are_refused_before_any_work(capsys):

@@ -5,10 +5,10 @@ op) instead of Keras' moments, rsqrt and elementwise ops.
 Keras 3.15 builds batch norm from generic ops on every backend; on a 2-core CPU that made batch norm about a
 tenth of a DCGAN train step. The fused op computes the same function (outputs, input gradients and moving
 statistics within float32 round-off of Keras'; tests/layers/test_fused_batch_norm.py) and is faster: DCGAN
-and discriminative-regularization train steps +16–19 % (BUILD.md, Benchmarks).
+train steps +2–11 %, discriminative-regularization steps +15–26 % on a 2-core Zen 4 (BUILD.md, Benchmarks).
 
-Inference mode stays on Keras' ops: there Grappler fuses the inference kernel with a following ReLU into one
-whose activation maps NaN to 0, so a NaN input would leave a served model as finite pixels instead of NaN.
+Inference mode stays on Keras' ops: there Grappler folds the fused inference kernel into a preceding bias-free
+convolution whose fused ReLU maps NaN to 0, so a NaN input would leave a served model as finite pixels, not NaN.
 """
 
 import keras
