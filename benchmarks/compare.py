@@ -139,7 +139,9 @@ def child_peak(args):
     _set_tf_threads(args.threads)
     from benchmarks.train_step import matmul_peak_gflops
 
-    return {"peak": matmul_peak_gflops(repeats=3 if args.quick else 10)}
+    from tfgm._onednn import onednn_enabled
+
+    return {"peak": matmul_peak_gflops(repeats=3 if args.quick else 10), "onednn": onednn_enabled()}
 
 
 def child_tfgm(args):
@@ -202,6 +204,7 @@ def run_child(impl, args, row="", batch_size=0, expect_params=None):
     if expect_params is not None:
         command += ["--expect-params", json.dumps(expect_params)]
     env = {**os.environ, **{k: str(args.threads) for k in THREAD_VARIABLES}, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # tfgm's default, for the CleverHans child too: the same kernels
     if args.omp_wait_policy == "passive":
         env["OMP_WAIT_POLICY"] = "PASSIVE"
     child = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
@@ -239,14 +242,21 @@ def _versions():
 
 
 def _cpu_name():
+    """'AMD EPYC (family 25 model 1; avx2)': the kernel's name, family/model (the generation) and vector units."""
+    fields = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    break
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip().lower(), value.strip())
     except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+        return platform.processor() or "unknown CPU"
+    flags = set(fields.get("flags", "").split())
+    vector = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
+    return (f"{fields.get('model name', 'unknown CPU')} (family {fields.get('cpu family', '?')} model "
+            f"{fields.get('model', '?')}; {', '.join(vector) or 'no AVX2'})")
 
 
 def _rate(result):
@@ -291,7 +301,9 @@ def main(argv=None):
     if "error" in peaks[0]:
         print(peaks[0]["error"], file=sys.stderr)
         return 1
-    print(f"fp32 matmul peak (TensorFlow, 2048² chain): {peaks[0]['peak']:.1f} GFLOP/s", flush=True)
+    print(f"fp32 matmul peak (TensorFlow, 2048² chain): {peaks[0]['peak']:.1f} GFLOP/s; TensorFlow's oneDNN kernels "
+          f"{ {True: 'on', False: 'off', None: 'unknown'}[peaks[0].get('onednn')] } "
+          f"(TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', '1')})", flush=True)
 
     results, failed = {}, []
     for row in rows:

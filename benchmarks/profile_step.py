@@ -28,6 +28,7 @@ warnings.filterwarnings("ignore")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:  # `python benchmarks/profile_step.py` from a checkout
     sys.path.insert(0, ROOT)
+import tfgm  # noqa: E402,F401  (before TensorFlow: its oneDNN kernels on every x86 CPU)
 
 
 def op_times(xplane_path):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+import tfgm  # noqa: F401  (before TensorFlow: its oneDNN kernels on every x86 CPU)
+
 _EXPORTS = {
     "export_run": "run",
     "export_model": "run",

@@ -5,6 +5,9 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
+
+import tfgm  # noqa: E402,F401  (before TensorFlow: its oneDNN kernels on every x86 CPU, as for users)
+
 import tensorflow as tf  # noqa: E402
 
 _cpus = tf.config.list_physical_devices("CPU")
@@ -38,6 +41,7 @@ HEAVY_FIRST = (
     "tests/recipes/test_gan_cifar10.py",
     "tests/recipes/test_gibbsnet_mnist2d.py",
     "tests/recipes/test_mixture_toy.py",
+    "tests/test_onednn.py",  # two fresh interpreters importing TensorFlow
     "tests/models/test_vae_logistic_mixture.py",
     "tests/models/test_char_model.py",
     "tests/models/test_fortified.py",

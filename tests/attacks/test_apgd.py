@@ -101,9 +101,16 @@ def test_apgd_run_matches_a_port_of_the_authors_loop():
     x_best, _, loss_best, _ = _apgd_core(model, *args, steps=30, loss="ce", rho=0.75, eot_samples=1)
     ref_x, ref_loss, halvings = _reference_apgd_ce(model, x, y, eps, start, 30)
     np.testing.assert_allclose(loss_best, ref_loss, rtol=1e-4)
-    # Where tanh saturates, different points tie in loss to float precision and rounding picks one of them.
-    assert np.sum(linf(x_best, ref_x) <= 1e-5) >= 14
-    clean = tf.nn.sparse_softmax_cross_entropy_with_logits(y, model(x)).numpy()
+    # Where tanh saturates, different points tie in loss to float precision and the CPU's last bits pick one of them
+    # (14 of 16 points equal on Zen 4, 13 on Zen 3): every point that differs must be such a tie.
+    same = linf(x_best, ref_x) <= 1e-5
+    assert same.sum() >= 12
+
+    def cross_entropy(points):
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(y, model(points)).numpy()
+
+    np.testing.assert_allclose(cross_entropy(x_best)[~same], cross_entropy(ref_x)[~same], rtol=1e-6)
+    clean = cross_entropy(x)
     assert np.all(ref_loss > clean + 0.05) and halvings > 16  # the schedule was exercised
 
 

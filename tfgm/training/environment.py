@@ -95,6 +95,7 @@ def environment_info(seed: int, strategy=None) -> dict[str, Any]:
     import tensorflow as tf
 
     from tfgm import __version__ as tfgm_version
+    from tfgm._onednn import onednn_enabled
 
     gpus = []
     for gpu in tf.config.list_physical_devices("GPU"):
@@ -121,6 +122,7 @@ def environment_info(seed: int, strategy=None) -> dict[str, Any]:
             "gpus": gpus,
         },
         "op_determinism": _op_determinism(),
+        "onednn_kernels": onednn_enabled(),
         "precision": keras.mixed_precision.global_policy().name,
         "environment_variables": {k: os.environ[k] for k in _ENV_KEYS if k in os.environ},
     }
