@@ -139,9 +139,9 @@ def child_peak(args):
     _set_tf_threads(args.threads)
     from benchmarks.train_step import matmul_peak_gflops
 
-    from tfgm._onednn import onednn_enabled
+    from tfgm._onednn import describe
 
-    return {"peak": matmul_peak_gflops(repeats=3 if args.quick else 10), "onednn": onednn_enabled()}
+    return {"peak": matmul_peak_gflops(repeats=3 if args.quick else 10), "onednn": describe()}
 
 
 def child_tfgm(args):
@@ -243,15 +243,10 @@ def _versions():
 
 def _cpu_name():
     """'AMD EPYC (family 25 model 1; avx2)': the kernel's name, family/model (the generation) and vector units."""
-    fields = {}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if not line.strip():
-                    break
-                key, _, value = line.partition(":")
-                fields.setdefault(key.strip().lower(), value.strip())
-    except OSError:
+    from tfgm._cpu import cpu_fields
+
+    fields = cpu_fields()
+    if not fields:
         return platform.processor() or "unknown CPU"
     flags = set(fields.get("flags", "").split())
     vector = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
@@ -302,8 +297,7 @@ def main(argv=None):
         print(peaks[0]["error"], file=sys.stderr)
         return 1
     print(f"fp32 matmul peak (TensorFlow, 2048² chain): {peaks[0]['peak']:.1f} GFLOP/s; TensorFlow's oneDNN kernels "
-          f"{ {True: 'on', False: 'off', None: 'unknown'}[peaks[0].get('onednn')] } "
-          f"(TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', '1')})", flush=True)
+          f"{peaks[0]['onednn']}", flush=True)
 
     results, failed = {}, []
     for row in rows:

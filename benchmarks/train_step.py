@@ -42,7 +42,7 @@ import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
 from benchmarks import _models  # noqa: E402
-from tfgm._onednn import onednn_enabled  # noqa: E402
+from tfgm._onednn import describe as onednn_state  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")
 
@@ -167,10 +167,6 @@ DEFAULT_BATCH = {"discreg": 100, "vae": 100, "fortified_mnist_fgsm": 128, "forti
                  "gibbsnet_celeba_joint": 64, "dcgan": 64, "wgan_gp": 64}
 
 
-def _on_off(flag):
-    return {True: "on", False: "off (TF_ENABLE_ONEDNN_OPTS=0?)", None: "unknown"}[flag]
-
-
 def matmul_peak_gflops(n=2048, repeats=10):
     """Best of `repeats` timings of a chain of ten n×n fp32 matmuls, in GFLOP/s (the run measures it before
     and after the benchmarks and uses the higher: a single measurement on a shared VM can land low)."""
@@ -284,7 +280,7 @@ def main(argv=None):
 
     peak = matmul_peak_gflops()
     print(f"machine: {os.cpu_count()} CPUs, fp32 matmul peak {peak:.1f} GFLOP/s (2048² chain, best of 10), "
-          f"load average {os.getloadavg()[0]:.2f}, TensorFlow's oneDNN kernels {_on_off(onednn_enabled())}")
+          f"load average {os.getloadavg()[0]:.2f}, TensorFlow's oneDNN kernels {onednn_state()}")
     names = sorted(BENCHMARKS) if args.bench == "all" else [args.bench]
     modes = {"both": (False, True), "on": (True,), "off": (False,)}[args.xla]
     results = [run_one(name, args.batch_size or DEFAULT_BATCH[name], jit, args.steps, args.repeats, args.precision)

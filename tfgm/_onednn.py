@@ -14,7 +14,7 @@ import sys
 import warnings
 
 ENV = "TF_ENABLE_ONEDNN_OPTS"
-_X86 = ("x86_64", "amd64", "i386", "i686")
+_X86 = ("x86_64", "amd64")
 
 
 def prefer_onednn() -> bool:
@@ -32,6 +32,12 @@ def onednn_enabled() -> bool | None:
     except ImportError:
         return None
     return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def describe() -> str:
+    """'on' / 'off' / 'unknown', and the variable as this process saw it: for benchmark headers and logs."""
+    state = {True: "on", False: "off", None: "unknown"}[onednn_enabled()]
+    return f"{state} ({ENV}={os.environ.get(ENV, 'unset')})"
 
 
 def late_import_advice(imported_first: bool, env_value: str | None, enabled: bool | None,

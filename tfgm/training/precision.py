@@ -21,23 +21,12 @@ from __future__ import annotations
 
 import keras
 
+from tfgm._cpu import cpu_flags  # noqa: F401  (re-exported)
 from tfgm._precision import current_precision, loss_scale_optimizer  # noqa: F401  (re-exported)
 
 POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 PRECISIONS = POLICIES + ("auto",)
 _NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
-
-
-def cpu_flags(path: str = "/proc/cpuinfo") -> frozenset[str]:
-    """The CPU feature flags the kernel reports (empty where ``path`` does not exist, e.g. not Linux)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return frozenset()
 
 
 def auto_precision(flags: frozenset[str] | None = None, has_gpu: bool | None = None) -> tuple[str, str]:
