@@ -15,7 +15,8 @@ its own functions):
 
 Peers (benchmarks/peers/): `torch` — a plain eager PyTorch step on a port of the same nets (benchmarks/peers/
 torch_steps.py says what each does and what differs); `cleverhans` (PGD only) — CleverHans 4's TF2
-projected_gradient_descent on tfgm's Keras CNN. A peer whose package is missing is skipped with the reason printed:
+projected_gradient_descent on the same CNN built from Keras' own layers (`--cleverhans-net tfgm`: on tfgm's net,
+whose convolutions are tfgm.layers.FastConv2D). A peer whose package is missing is skipped with the reason printed:
 torch and cleverhans are never dependencies of tfgm.
 
 Every implementation runs in its own child process, one after the other (no two libraries' thread pools compete),
@@ -184,7 +185,7 @@ def child_cleverhans(args):
     _set_tf_threads(args.threads)
     from benchmarks import rbm_step
 
-    step, items, nets, flops = cleverhans_pgd.pgd40(args.batch_size)
+    step, items, nets, flops = cleverhans_pgd.pgd40(args.batch_size, net=args.cleverhans_net)
     params = {name: _keras_net_counts(net) for name, net in nets.items()}
     check_param_counts(args.row, json.loads(args.expect_params), params, "cleverhans")
     _, runs = rbm_step.timed(step, args.calls, args.repeats)
@@ -198,7 +199,7 @@ def run_child(impl, args, row="", batch_size=0, expect_params=None):
     """Run one implementation in a fresh interpreter; its JSON result, or {"error": text}."""
     command = [sys.executable, os.path.abspath(__file__), "--child", impl, "--row", row or "-",
                "--batch-size", str(batch_size), "--calls", str(args.calls), "--repeats", str(args.repeats),
-               "--threads", str(args.threads)]
+               "--threads", str(args.threads), "--cleverhans-net", args.cleverhans_net]
     if args.quick:
         command.append("--quick")
     if expect_params is not None:
@@ -271,6 +272,10 @@ def main(argv=None):
                              "parallel regions; on a machine busy with other jobs that costs it several times its "
                              "idle speed (TensorFlow's pools are not OpenMP). Default: the libraries' own setting")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 run of 1 call each, a shorter peak")
+    parser.add_argument("--cleverhans-net", choices=["keras", "tfgm"], default="keras",
+                        help="the CNN CleverHans attacks: keras (default) — built from Keras' own layers, as a "
+                             "CleverHans user's model is; tfgm — tfgm's net itself, whose FastConv2D layers take "
+                             "faster kernels (then the ratio shows the attack loop alone)")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--row", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, default=0,
@@ -288,7 +293,7 @@ def main(argv=None):
           flush=True)
     print(f"each implementation in its own process, one after the other, {args.threads} threads each; median of "
           f"{args.repeats} run(s) × {args.calls} call(s) after 2 warm-up calls; float32, XLA off; OpenMP wait policy "
-          f"{args.omp_wait_policy}", flush=True)
+          f"{args.omp_wait_policy}; CleverHans attacks the CNN of {args.cleverhans_net} layers", flush=True)
     if os.getloadavg()[0] > os.cpu_count() and args.omp_wait_policy == "default":
         print(f"note: load average {os.getloadavg()[0]:.1f} > {os.cpu_count()} CPUs: PyTorch's spinning OpenMP threads "
               "lose far more to other jobs than TensorFlow's pools; see --omp-wait-policy passive", flush=True)

@@ -1,8 +1,9 @@
-"""CleverHans 4 (`cleverhans.tf2.attacks.projected_gradient_descent`) as a peer of tfgm's PGD-40: the same Keras MNIST
-CNN (`tfgm.nets.fortified_nets.mnist_cnn`), batch, ε 0.1, step 0.01, 40 iterations, uniform random start, clip to
-[0, 1], called eagerly as CleverHans documents it (a Python loop of `fast_gradient_method` calls, each with its own
-GradientTape). It does 40 forward+gradient passes and keeps the last iterate (tfgm: one more forward, and the iterate
-of highest loss per example).
+"""CleverHans 4 (`cleverhans.tf2.attacks.projected_gradient_descent`) as a peer of tfgm's PGD-40: the MNIST CNN of
+`tfgm.nets.fortified_nets.mnist_cnn` as a CleverHans user's Keras model has it — Keras' own `Conv2D` where tfgm
+builds its `FastConv2D`, same config and weights (`net="tfgm"` attacks tfgm's net itself) —, batch, ε 0.1, step
+0.01, 40 iterations, uniform random start, clip to [0, 1], called eagerly as CleverHans documents it (a Python loop
+of `fast_gradient_method` calls, each with its own GradientTape). It does 40 forward+gradient passes and keeps the
+last iterate (tfgm: one more forward, and the iterate of highest loss per example).
 
 Needs `pip install cleverhans` (4.0.0 installs beside TensorFlow 2.21 without replacing it); compare.py skips this
 peer, saying so, when it is missing.
@@ -20,8 +21,24 @@ def available():
     return ""
 
 
-def pgd40(batch, eps=0.1, step_size=0.01, steps=40):
-    """(attack, images per call, {"mnist_cnn": the Keras net}, FLOPs per call)."""
+def plain_keras(net):
+    """`net` with every tfgm.layers.FastConv2D rebuilt as the Keras Conv2D it extends (same config, same weights)."""
+    import keras
+
+    from tfgm.layers import FastConv2D
+
+    def clone(layer):
+        cls = keras.layers.Conv2D if isinstance(layer, FastConv2D) else layer.__class__
+        return cls.from_config(layer.get_config())
+
+    plain = keras.models.clone_model(net, clone_function=clone)
+    plain.set_weights(net.get_weights())
+    return plain
+
+
+def pgd40(batch, eps=0.1, step_size=0.01, steps=40, net="keras"):
+    """(attack, images per call, {"mnist_cnn": the Keras net}, FLOPs per call); `net`: "keras" (Keras' layers)
+    or "tfgm" (tfgm's net as built)."""
     import tensorflow as tf
     from cleverhans.tf2.attacks.projected_gradient_descent import projected_gradient_descent
 
@@ -30,7 +47,7 @@ def pgd40(batch, eps=0.1, step_size=0.01, steps=40):
     from tfgm.attacks import _common
     from tfgm.nets import fortified_nets
 
-    net = fortified_nets.mnist_cnn()
+    net = fortified_nets.mnist_cnn() if net == "tfgm" else plain_keras(fortified_nets.mnist_cnn())
     data = _models.mnist_batch(batch)
     x, y = tf.constant(data["image"]), tf.constant(data["label"])
     per_step = graph_flops(tf.function(lambda: _common.loss_and_gradient(net, x, y)))

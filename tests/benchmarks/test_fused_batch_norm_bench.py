@@ -3,7 +3,7 @@
 import keras
 import pytest
 
-from benchmarks import fused_batch_norm
+from benchmarks import _swap, fused_batch_norm
 from tfgm.layers import FusedBatchNormalization
 from tfgm.nets import dcgan
 
@@ -19,7 +19,7 @@ def test_keras_variant_has_no_fused_kernel_and_the_nets_are_restored():
     assert "FusedBatchNormV3" not in _op_types(keras_step)
     assert "FusedBatchNormV3" in _op_types(fused_step)
     assert dcgan.FusedBatchNormalization is FusedBatchNormalization
-    swapped = {m.__name__.rsplit(".", 1)[1] for m in fused_batch_norm._net_modules()}
+    swapped = {m.__name__.rsplit(".", 1)[1] for m in _swap.net_modules("FusedBatchNormalization")}
     assert swapped == {"dcgan", "discgen", "ali_nets", "ali_joint_nets", "fortified_nets"}
 
 

@@ -27,6 +27,7 @@ bias of the decoder's output conv initialized to the data's log-odds, and its bi
 import keras
 from keras import layers
 
+from tfgm.layers.fast_conv2d import FastConv2D
 from tfgm.layers.fused_batch_norm import FusedBatchNormalization
 from tfgm.layers.replica_dropout import ReplicaDropout
 
@@ -72,7 +73,7 @@ def _conv(x, filters, kernel, strides, name, transpose=False, bn=True, leak=0.01
     `filters` is rounded to an even count and the output has half as many channels, as in ALI's code)."""
     if dropout:
         x = ReplicaDropout(dropout, name=f"{name}_dropout")(x)
-    conv = layers.Conv2DTranspose if transpose else layers.Conv2D
+    conv = layers.Conv2DTranspose if transpose else FastConv2D
     if activation == "maxout":
         filters = max(2, 2 * round(filters / 2))
     x = conv(filters, kernel, strides=strides, padding="valid", use_bias=not bn, name=f"{name}_conv")(x)

@@ -10,6 +10,7 @@ iteration runs once per optimizer step, which `tfgm.models.GAN` drives).
 import keras
 from keras import layers
 
+from tfgm.layers.fast_conv2d import FastConv2D
 from tfgm.layers.fused_batch_norm import FusedBatchNormalization
 from tfgm.layers.spectral_norm import SpectralNorm
 
@@ -80,7 +81,7 @@ def discriminator(image_shape=(32, 32, 3), width=64, batch_norm=True, spectral_n
     x = layers.Rescaling(2.0, offset=-1.0, name="to_symmetric")(x_in)
     for i in range(steps):
         use_bn = batch_norm and i > 0
-        conv = layers.Conv2D(width * 2**i, 4, strides=2, padding="same", use_bias=not use_bn, name=f"down{i}")
+        conv = FastConv2D(width * 2**i, 4, strides=2, padding="same", use_bias=not use_bn, name=f"down{i}")
         x = _sn(conv, spectral_norm)(x)
         if use_bn:
             x = FusedBatchNormalization(momentum=BN_MOMENTUM, name=f"down{i}_bn")(x)

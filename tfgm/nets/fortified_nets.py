@@ -8,6 +8,7 @@ in [0, 1]; the paper's DAE sits between the last hidden layer and the logits.
 import keras
 from keras import layers
 
+from tfgm.layers.fast_conv2d import FastConv2D
 from tfgm.layers.fused_batch_norm import FusedBatchNormalization
 
 # Where the release put its DAE, per builder (the layer whose output is fortified).
@@ -21,9 +22,9 @@ def mnist_cnn(input_shape=(28, 28, 1), num_classes=10, name="mnist_cnn"):
     Layers: "images", "conv1", "conv2", "conv3", "flatten" ([B, 128] on 28×28), "logits" [B, num_classes].
     """
     x_in = keras.Input(input_shape, name="images")
-    x = layers.Conv2D(64, 8, strides=2, padding="same", activation="leaky_relu", name="conv1")(x_in)
-    x = layers.Conv2D(128, 6, strides=2, padding="valid", activation="leaky_relu", name="conv2")(x)
-    x = layers.Conv2D(128, 5, strides=1, padding="valid", activation="leaky_relu", name="conv3")(x)
+    x = FastConv2D(64, 8, strides=2, padding="same", activation="leaky_relu", name="conv1")(x_in)
+    x = FastConv2D(128, 6, strides=2, padding="valid", activation="leaky_relu", name="conv2")(x)
+    x = FastConv2D(128, 5, strides=1, padding="valid", activation="leaky_relu", name="conv3")(x)
     x = layers.Flatten(name="flatten")(x)
     return keras.Model(x_in, layers.Dense(num_classes, name="logits")(x), name=name)
 
