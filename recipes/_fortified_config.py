@@ -34,9 +34,11 @@ class FortifiedConfig(CommonConfig):
     rec_reduction: str = dataclasses.field(default="mean", metadata={
         "help": "L_rec per example: mean over the fortified state's units (the release) or sum (the thesis' "
                 "‖·‖²); the model applies it (FortifiedClassifier rec_reduction)"})
-    score: str = dataclasses.field(default="cosine", metadata={
-        "help": "off-manifold score of the threshold, the export and the report: cosine | relative | raw "
-                "(tfgm.metrics.off_manifold; raw is the thesis' summed error, always reported alongside)"})
+    score: str = dataclasses.field(default="cosine_confidence", metadata={
+        "help": "off-manifold score of the threshold, the export and the report: cosine_confidence | cosine | "
+                "relative | raw (tfgm.metrics.off_manifold; raw is the thesis' summed error, always reported "
+                "alongside; cosine_confidence is cosine plus the classifier's doubt, 1 − max softmax, both "
+                "standardized on the clean validation data the threshold is calibrated on)"})
     ood_examples: int = dataclasses.field(default=0, metadata={
         "help": "out-of-distribution inputs per set (another built-in dataset, uniform noise); 0: as many as "
                 "test examples"})
@@ -93,7 +95,8 @@ def resolve_eps(cfg, spec):
 
 
 AUTOATTACK_VERSIONS = ("standard", "plus", "rand")  # tfgm.attacks.autoattack.VERSIONS (checked by a test)
-SCORE_CHOICES = ("cosine", "relative", "raw")  # tfgm.metrics.off_manifold.SCORES (checked by a test)
+# tfgm.metrics.off_manifold.SCORES and CALIBRATED_SCORES (checked by a test)
+SCORE_CHOICES = ("cosine", "relative", "raw", "cosine_confidence")
 
 
 def check_objective(cfg):

@@ -25,7 +25,8 @@ def plot_sweep(path, sweep, title):
 
 
 SCORE_AXIS = {"raw": "raw: Σ‖D(E(h)) − h‖²", "relative": "relative: ‖D(E(h)) − h‖² / ‖h‖²",
-              "cosine": "cosine: 1 − cos∠(D(E(h)), h)"}
+              "cosine": "cosine: 1 − cos∠(D(E(h)), h)",
+              "cosine_confidence": "cosine_confidence: z(1 − cos∠(D(E(h)), h)) + z(1 − max softmax)"}
 
 
 def plot_detection(images_dir, clean, groups, ood, threshold, score, main_row, title):

@@ -112,6 +112,9 @@ class FortifiedDetection(Experiment):
         from recipes._fortified_config import check_objective
 
         check_objective(cfg)
+        if cfg.score == "cosine_confidence":
+            raise ValueError("flags: --score cosine_confidence needs a calibrated threshold, which this sweep does not "
+                             "set; use cosine, relative or raw")
         if set(cfg.placements) - set(PLACEMENTS) or not cfg.placements:
             raise ValueError(f"flags: --placements takes input and/or hidden, got {' '.join(cfg.placements)}")
         if not cfg.capacities or min(cfg.capacities) < 1 or not cfg.mlp_hidden:

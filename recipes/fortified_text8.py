@@ -76,7 +76,7 @@ def build_model(cfg):
     net = fortified_nets.text8_lstm(vocab=27, units=cfg.units, embedding_dim=cfg.embedding_dim)
     model = fortify(net, [fortified_nets.FORTIFY_AT["text8_lstm"]], hidden_units=cfg.dae_units,
                     noise_stddev=cfg.noise_stddev, attack=None, lambda_rec=cfg.lambda_rec,
-                    rec_reduction=cfg.rec_reduction,
+                    rec_reduction=cfg.rec_reduction, score="cosine",
                     label_smoothing=cfg.label_smoothing, seed=cfg.seed, input_key="tokens", name="fortified_lm")
     model.compile(keras.optimizers.Adam(cfg.learning_rate))
     return model

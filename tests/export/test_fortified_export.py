@@ -15,20 +15,20 @@ rng = np.random.default_rng(0)
 X = np.concatenate([rng.random((40, 20)), rng.normal(0.5, 1.5, (40, 20))]).astype("float32")
 
 
-def _fortified():
+def _fortified(score="cosine"):
     keras.utils.set_random_seed(0)
     x_in = keras.Input((20,), name="x")
     h = keras.layers.Dense(12, activation="leaky_relu", name="h1")(x_in)
     h = keras.layers.Dense(12, activation="leaky_relu", name="h2")(h)
     net = keras.Model(x_in, keras.layers.Dense(3, name="logits")(h), name="toy")
-    return fortify(net, ["h1", "h2"], hidden_units=6, noise_stddev=0.3, seed=0)
+    return fortify(net, ["h1", "h2"], hidden_units=6, noise_stddev=0.3, seed=0, score=score)
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+@pytest.fixture(scope="module", params=["cosine", "cosine_confidence"])
+def exported(tmp_path_factory, request):
     from export import export_run
 
-    model = _fortified()
+    model = _fortified(request.param)
     calibration = rng.random((64, 20)).astype("float32")
     model.calibrate_threshold(tf.data.Dataset.from_tensor_slices(calibration).batch(32), false_alarm_rate=0.5)
     run_dir = make_run_dir(tmp_path_factory.mktemp("fortified"), {"fortified": model})
@@ -41,7 +41,7 @@ def test_served_off_manifold_flag_and_score_equal_predict_with_score(exported):
     run_dir, report = exported
     assert report["passed"], report["models"]["fortified"]
     keras_model = keras.saving.load_model(os.path.join(run_dir, "models", "fortified.keras"))
-    assert keras_model.score == "cosine" and keras_model.threshold is not None
+    assert keras_model.score in ("cosine", "cosine_confidence") and keras_model.threshold is not None
     _, scores = keras_model.predict_with_score(X, batch_size=32)
     decision = scores > keras_model.threshold
     assert 0 < decision.sum() < len(X)

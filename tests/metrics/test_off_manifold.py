@@ -40,3 +40,17 @@ def test_zero_states_give_finite_scores_and_bad_names_or_lists_raise():
         check_score("mahalanobis")
     with pytest.raises(ValueError, match="one reconstruction per state"):
         off_manifold_score("raw", [H], [])
+
+
+def test_doubt_and_the_standardized_sum_match_hand_computations():
+    from tfgm.metrics.off_manifold import CALIBRATED_SCORES, doubt, standardized_sum
+
+    logits = rng.normal(size=(6, 4)).astype("float32")
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    np.testing.assert_allclose(doubt(logits), 1 - p.max(1), rtol=1e-5)
+    parts = rng.normal(size=(6, 2)).astype("float32")
+    center, scale = np.array([0.5, -1.0], "float32"), np.array([2.0, 0.25], "float32")
+    np.testing.assert_allclose(standardized_sum(parts, center, scale), ((parts - center) / scale).sum(1), rtol=1e-5)
+    assert check_score("cosine_confidence") in CALIBRATED_SCORES
+    with pytest.raises(ValueError, match="is calibrated"):
+        off_manifold_score("cosine_confidence", [H], [R])

@@ -204,7 +204,7 @@ def test_get_config_round_trip_and_keras_file_round_trip(tmp_path):
 
 def test_configs_saved_before_score_and_reduction_existed_keep_their_meaning_and_bad_values_raise():
     config = fortify(net(), ["h1"], hidden_units=5, threshold=2.5, lambda_rec=0.01).get_config()
-    assert (config["score"], config["rec_reduction"]) == ("cosine", "mean")
+    assert (config["score"], config["rec_reduction"]) == ("cosine_confidence", "mean")
     old = {k: v for k, v in config.items() if k not in ("score", "rec_reduction")}
     loaded = FortifiedClassifier.from_config(old)
     assert (loaded.score, loaded.rec_reduction, loaded.threshold, loaded.lambda_rec) == ("raw", "sum", 2.5, 0.01)
@@ -277,10 +277,12 @@ def test_the_shipped_setting_detects_fgsm_and_noise_on_digits_where_the_raw_erro
     keras.utils.set_random_seed(0)
     model = fortify(fortified_nets.mnist_cnn(), ["flatten"], hidden_units=256, attack={"name": "fgsm", "eps": 0.3},
                     seed=0)
-    assert (model.lambda_rec, model.lambda_adv, model.rec_reduction, model.score) == (1.0, 1.0, "mean", "cosine")
+    assert (model.lambda_rec, model.lambda_adv, model.rec_reduction, model.score) == (
+        1.0, 1.0, "mean", "cosine_confidence")
     model.compile(keras.optimizers.Adam(1e-3))
     train = tf.data.Dataset.from_tensor_slices({"image": x_train, "label": y_train}).shuffle(1500, seed=0)
     model.fit(train.batch(128, drop_remainder=True), epochs=2, verbose=0)
+    model.calibrate_threshold(tf.data.Dataset.from_tensor_slices(x_train[-300:]).batch(100))
     adv = fgsm(model, x_test, y_test, eps=0.3).numpy()
     noise = np.random.default_rng(0).random(x_test.shape).astype("float32")
     probs, clean = model.predict_with_score(x_test)
@@ -303,3 +305,32 @@ def test_predict_scores_is_one_pass_giving_the_raw_error_beside_the_models_score
     np.testing.assert_allclose(probs, model.predict_with_score(data)[0], rtol=1e-6)
     np.testing.assert_allclose(scores["raw"], model.predict_with_score(data, score="raw")[1], rtol=1e-5)
     np.testing.assert_allclose(scores[model.score], model.predict_with_score(data)[1], rtol=1e-5)
+
+
+def test_the_calibrated_score_standardizes_cosine_and_doubt_on_the_calibration_data(tmp_path):
+    data = rng.random((120, 20)).astype("float32")
+    model = fortify(net(), ["h1"], hidden_units=4, score="cosine_confidence")
+    model.calibrate_threshold(_dataset(data, np.zeros(120, "int32"), batch=32), false_alarm_rate=0.1)
+    states = model.hidden_states(data)
+    h, r = states["input/fortified_h1"].numpy(), states["output/fortified_h1"].numpy()
+    cosine = 1 - (h * r).sum(1) / (np.linalg.norm(h, axis=1) * np.linalg.norm(r, axis=1))
+    logits = states["logits"].numpy()
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    doubt = 1 - (probs / probs.sum(1, keepdims=True)).max(1)
+    parts = np.stack([cosine, doubt], 1)
+    np.testing.assert_allclose(model.score_center.numpy(), parts.mean(0), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.score_scale.numpy(), parts.std(0), rtol=1e-3)
+    expected = ((parts - parts.mean(0)) / parts.std(0)).sum(1)
+    _, scores = model.predict_with_score(data)
+    np.testing.assert_allclose(scores, expected, rtol=1e-3, atol=1e-4)
+    assert np.mean(scores > model.threshold) == pytest.approx(0.1, abs=0.01)
+    np.testing.assert_allclose(model.predict_with_score(data, score="cosine")[1], cosine, rtol=1e-4, atol=1e-6)
+    assert "doubt" in model.score_description
+    path = str(tmp_path / "calibrated.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded.score_center.numpy(), model.score_center.numpy())
+    np.testing.assert_allclose(loaded.predict_with_score(data)[1], scores, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(loaded.classify(data)["off_manifold"].numpy(), scores > model.threshold)
+    with pytest.raises(ValueError, match="calibrated score 'cosine_confidence'"):
+        fortify(net(), ["h1"], hidden_units=4, score="cosine").predict_with_score(data, score="cosine_confidence")

@@ -47,6 +47,8 @@ def test_bad_flags_and_missing_data_stop_with_exit_code_2(tmp_path, capsys):
     runs = str(tmp_path / "runs")
     assert fortified_detection.main(["--placements", "output", "--out", runs]) == 2
     assert "--placements" in capsys.readouterr().err
+    assert fortified_detection.main(["--score", "cosine_confidence", "--out", runs]) == 2
+    assert "needs a calibrated threshold" in capsys.readouterr().err
     assert fortified_detection.main(["--data", "npz", "--data-path", str(tmp_path / "x.npz"), "--out", runs]) == 2
     assert "x.npz does not exist" in capsys.readouterr().err
     assert not os.path.exists(runs)

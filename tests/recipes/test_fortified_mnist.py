@@ -39,7 +39,8 @@ def test_quick_run_writes_table_detection_masking_sweep_and_exports(quick_run):
     assert metrics["accuracy"]["fortified"]["num_examples"] == 214 - 150
     detection = metrics["detection"]
     assert detection["false_alarm_rate_target"] == 0.05 and detection["calibration_examples"] == 64
-    assert detection["score"] == "cosine" and detection["score_description"].startswith("cosine: ")
+    assert detection["score"] == "cosine_confidence"
+    assert detection["score_description"].startswith("cosine_confidence: ")
     assert set(detection["attacks"]) == set(rows) - {"clean", "autoattack@0.3"}
     assert set(detection["out_of_distribution"]) == {"builtin_objects", "uniform_noise"}
     for d in [*detection["attacks"].values(), *detection["out_of_distribution"].values()]:
@@ -81,7 +82,7 @@ def test_saved_models_carry_the_threshold_and_the_baseline_is_the_undefended_cnn
     metrics = json.load(open(os.path.join(run, "metrics.json")))
     fortified = keras.saving.load_model(os.path.join(run, "models", "fortified.keras"))
     assert fortified.threshold == pytest.approx(metrics["detection"]["threshold"])
-    assert (fortified.score, fortified.rec_reduction, fortified.lambda_rec) == ("cosine", "mean", 1.0)
+    assert (fortified.score, fortified.rec_reduction, fortified.lambda_rec) == ("cosine_confidence", "mean", 1.0)
     baseline = keras.saving.load_model(os.path.join(run, "models", "adversarial_training.keras"))
     slot = baseline.network.get_layer("fortified_flatten")
     assert not slot.trainable and baseline.lambda_rec == 0.0
@@ -126,14 +127,14 @@ def test_recipe_defaults_are_the_library_defaults_so_tests_of_the_model_test_wha
     import inspect
 
     from recipes._fortified_config import SCORE_CHOICES
-    from tfgm.metrics.off_manifold import SCORES
+    from tfgm.metrics.off_manifold import CALIBRATED_SCORES, SCORES
     from tfgm.models import FortifiedClassifier
 
     defaults = {k: p.default for k, p in inspect.signature(FortifiedClassifier).parameters.items()}
     cfg = fortified_mnist.Config()
     assert (cfg.lambda_rec, cfg.lambda_adv, cfg.rec_reduction, cfg.score) == (
         defaults["lambda_rec"], defaults["lambda_adv"], defaults["rec_reduction"], defaults["score"])
-    assert set(SCORE_CHOICES) == set(SCORES)
+    assert set(SCORE_CHOICES) == set(SCORES) | set(CALIBRATED_SCORES)
 
 
 def test_autoattack_flags_are_checked_before_any_work(tmp_path, capsys):

@@ -9,7 +9,8 @@ import tensorflow as tf
 from tfgm.attacks.config import attack_from_config, normalize_attack_config
 from tfgm.layers import FortifiedLayer
 from tfgm.layers._fortified_base import REDUCTIONS, suppress_noise
-from tfgm.metrics.off_manifold import SCORES, check_score, off_manifold_score
+from tfgm.metrics.off_manifold import (CALIBRATED_SCORES, SCORES, check_score, doubt, off_manifold_score,
+                                       standardized_sum)
 from tfgm.models._base import SingleOptimizerMixin, SubmodelConfigMixin, TrackersMixin, dense_gradients
 from tfgm.models._seeds import step_seed
 
@@ -17,7 +18,7 @@ _TEST_SEED_STEP = -1
 
 # Defaults chosen by measurement (issue 12; BUILD.md, "Fortified networks: the off-manifold score, λ and the
 # targets").
-DEFAULT_SCORE = "cosine"
+DEFAULT_SCORE = "cosine_confidence"
 DEFAULT_REDUCTION = "mean"
 
 
@@ -47,7 +48,9 @@ class FortifiedClassifier(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMix
     ‖·‖²). CE_ε uses ε-smoothed labels (`label_smoothing`, 0.1 as in the release). Training averages L over
     the global batch. Logged (per example): loss, ce_clean, ce_adv, rec, rec_adv, accuracy, adv_accuracy.
     score: the off-manifold detector score, one of tfgm.metrics.off_manifold.SCORES ("raw": the thesis'
-        Σ_k ‖D_k(E_k(h_k)) − h_k‖²; "relative"; "cosine"), computed noise-free;
+        Σ_k ‖D_k(E_k(h_k)) − h_k‖²; "relative"; "cosine") or CALIBRATED_SCORES ("cosine_confidence": cosine
+        plus the classifier's doubt, each standardized by `calibrate_threshold` on clean data and stored in
+        the non-trainable `score_center` / `score_scale` [2]), computed noise-free;
         `off_manifold` = score > `threshold` (set by `calibrate_threshold`; None = never).
     Batches: {input_key: images, "label": int32 [B]}.
     """
@@ -84,13 +87,17 @@ class FortifiedClassifier(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMix
         self.threshold_variable = self.add_weight(
             shape=(), initializer=keras.initializers.Constant(math.inf if threshold is None else float(threshold)),
             trainable=False, name="threshold")
+        if self.score in CALIBRATED_SCORES:
+            self.score_center = self.add_weight(shape=(2,), initializer="zeros", trainable=False, name="score_center")
+            self.score_scale = self.add_weight(shape=(2,), initializer="ones", trainable=False, name="score_scale")
         self._init_trackers(self.tracked_terms())
         self.built = True
 
     @property
     def score_description(self):
         """What the off-manifold score is, in words and symbols (for reports)."""
-        return f"{self.score}: {SCORES[self.score]}, noise-free"
+        described = {**SCORES, **CALIBRATED_SCORES}[self.score]
+        return f"{self.score}: {described}, noise-free"
 
     def tracked_terms(self):
         """Names of the per-example values logged each step."""
@@ -195,13 +202,23 @@ class FortifiedClassifier(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMix
         return self._update_trackers(self.per_example_terms(images, labels, adversarial, training=False))
 
     def _noise_free_outputs(self, images, score):
-        """Noise-free logits [B, K], raw error [B] and off-manifold `score` [B] for images [B, ...]."""
+        """Noise-free logits [B, K], raw error [B] and off-manifold `score` [B] for images [B, ...]; for a
+        calibrated score, its uncalibrated parts [B, 2] instead when `score` is ("parts", name)."""
         with suppress_noise(self._fortified_layers()):
             states = self.hidden_states(images, training=False)
         hs = [states[f"input/{n}"] for n in self.fortified_names]
         rs = [states[f"output/{n}"] for n in self.fortified_names]
         raw = off_manifold_score("raw", hs, rs)
-        return tf.cast(states["logits"], tf.float32), raw, raw if score == "raw" else off_manifold_score(score, hs, rs)
+        logits = tf.cast(states["logits"], tf.float32)
+        if score == "raw" or score in SCORES:
+            return logits, raw, raw if score == "raw" else off_manifold_score(score, hs, rs)
+        parts = tf.stack([off_manifold_score("cosine", hs, rs), doubt(logits)], axis=1)
+        if isinstance(score, tuple):
+            return logits, raw, parts
+        if score != self.score:
+            raise ValueError(f"the calibrated score {score!r} is computed by a model built with score={score!r} "
+                             f"(this one: {self.score!r})")
+        return logits, raw, standardized_sum(parts, self.score_center, self.score_scale)
 
     def classify(self, images):
         """Deterministic (noise-free) outputs for images [B, ...]: {"probabilities" [B, K], "logits" [B, K],
@@ -254,18 +271,21 @@ class FortifiedClassifier(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMix
 
         dataset: iterable of {input_key: x, ...} dicts, (x, y) pairs or arrays x, clean validation data.
         The threshold is the ⌊rate·N⌋-th largest score's lower neighbour: exactly ⌊rate·N⌋ scores exceed it
-        when scores are distinct. Returns the threshold (also stored, saved and served).
+        when scores are distinct. A calibrated score first takes the mean and standard deviation of its parts
+        over the same data. Returns the threshold (also stored, saved and served).
         """
         if not 0.0 <= false_alarm_rate < 1.0:
             raise ValueError(f"false_alarm_rate must be in [0, 1), got {false_alarm_rate}")
-        fn = self._scorer(self.score)
-        scores = []
-        for batch in dataset:
-            x = batch[self.input_key] if isinstance(batch, dict) else (batch[0] if isinstance(batch, tuple) else batch)
-            scores.append(fn(tf.cast(x, self._input_dtype))[2].numpy())
-        scores = np.sort(np.concatenate(scores)) if scores else np.zeros([0])
-        if scores.size == 0:
+        xs = [tf.cast(batch[self.input_key] if isinstance(batch, dict) else
+                      (batch[0] if isinstance(batch, tuple) else batch), self._input_dtype) for batch in dataset]
+        if not xs or sum(int(tf.shape(x)[0]) for x in xs) == 0:
             raise ValueError("calibrate_threshold: the dataset yielded no examples")
+        if self.score in CALIBRATED_SCORES:
+            parts = np.concatenate([self._scorer(("parts", self.score))(x)[2].numpy() for x in xs])
+            self.score_center.assign(parts.mean(axis=0))
+            self.score_scale.assign(np.maximum(parts.std(axis=0), 1e-6))
+        fn = self._scorer(self.score)
+        scores = np.sort(np.concatenate([fn(x)[2].numpy() for x in xs]))
         above = int(math.floor(false_alarm_rate * scores.size))
         threshold = float(scores[scores.size - above - 1])
         self.threshold_variable.assign(threshold)
