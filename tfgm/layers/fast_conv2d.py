@@ -4,15 +4,16 @@ weights, config and function, for the two cases below; any other convolution is 
 1. **Input gradient of a strided convolution on few channels.** With oneDNN on (tfgm turns it on for every x86
    CPU), `Conv2DBackpropInput` with padding "SAME"/"VALID" runs oneDNN's backward-data kernel, slow when the
    convolution has few input channels and a stride: on the fortified recipes' MNIST CNN (1 → 64 channels, 8×8,
-   stride 2, batch 128) 8.8–15 ms against 1.0–1.4 ms for the forward pass. The same op with the same padding given
+   stride 2, batch 128) 8.8–15 ms against 0.9–1.4 ms for the forward pass. The same op with the same padding given
    as "EXPLICIT" takes another kernel: 2.0–3.3 ms. On a 2-core Zen 5 (`python benchmarks/fast_conv2d.py --ops`,
-   BUILD.md): 4.4–5.5× faster with 1 input channel, 2.5–2.9× with 3, 1.3× with 8; slower from 16 channels on
+   BUILD.md): 4.4–5.6× faster with 1 input channel, 2.5–2.9× with 3, 1.3× with 8; slower from 16 channels on
    (0.8×; 0.2–0.3× with 64) and mixed at stride 1. So strided convolutions with at most `FEW_CHANNELS` input
    channels take it: the first layers of discriminators, critics and attacked classifiers, whose input gradient
    every generator update, gradient penalty and attack step needs.
 2. **A "valid" convolution whose kernel covers its whole input** (output 1×1: the MNIST CNN's conv3, 5×5 on 5×5;
    ALI's last x-branch and 1×1 joint convolutions) is a dense layer over the flattened input, and runs as one
-   matmul: forward 1.6 → 0.4 ms, input gradient 2.3 → 0.5 ms for the MNIST CNN's conv3 at batch 128.
+   matmul: forward 1.6–2.7 → 0.4–0.6 ms, input gradient 2.3–2.4 → 0.5–0.8 ms for the MNIST CNN's conv3 at
+   batch 128.
 """
 
 import keras
