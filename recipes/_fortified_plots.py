@@ -26,7 +26,7 @@ def plot_sweep(path, sweep, title):
 
 SCORE_AXIS = {"raw": "raw: Σ‖D(E(h)) − h‖²", "relative": "relative: ‖D(E(h)) − h‖² / ‖h‖²",
               "cosine": "cosine: 1 − cos∠(D(E(h)), h)",
-              "cosine_confidence": "cosine_confidence: z(1 − cos∠(D(E(h)), h)) + z(1 − max softmax)"}
+              "cosine_confidence": "cosine_confidence: z(cosine) + z(1 − max softmax)"}
 
 
 def plot_detection(images_dir, clean, groups, ood, threshold, score, main_row, title):
@@ -52,7 +52,7 @@ def plot_detection(images_dir, clean, groups, ood, threshold, score, main_row, t
         if name == score:
             ax.axvline(threshold, color="k", linestyle="--", label=f"threshold {threshold:.3g} (calibrated)")
         kind = "model's score" if name == score else "thesis' score"
-        ax.set(xlabel=SCORE_AXIS[name] + " (values above the axis end in the last bin)", ylabel="density",
+        ax.set(xlabel=SCORE_AXIS[name] + "\n(values above the axis end in the last bin)", ylabel="density",
                title=f"{title}: {name} ({kind})")
         ax.legend(fontsize=7)
     hist = save_figure(fig, os.path.join(images_dir, "detection_histogram.png"))
