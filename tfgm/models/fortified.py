@@ -50,7 +50,8 @@ class FortifiedClassifier(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMix
     score: the off-manifold detector score, one of tfgm.metrics.off_manifold.SCORES ("raw": the thesis'
         Σ_k ‖D_k(E_k(h_k)) − h_k‖²; "relative"; "cosine") or CALIBRATED_SCORES ("cosine_confidence": cosine
         plus the classifier's doubt, each standardized by `calibrate_threshold` on clean data and stored in
-        the non-trainable `score_center` / `score_scale` [2]), computed noise-free;
+        the non-trainable `score_center` / `score_scale` [2]; before that call, center 0 and scale 1: the plain
+        sum), computed noise-free;
         `off_manifold` = score > `threshold` (set by `calibrate_threshold`; None = never).
     Batches: {input_key: images, "label": int32 [B]}.
     """
