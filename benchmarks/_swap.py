@@ -1,6 +1,6 @@
 """One of train_step.py's benchmarks built with a layer class of the tfgm.nets builders swapped, and variants of
 a step timed alternately round by round, so the machine's drift hits them alike (fused_batch_norm.py,
-conv_input_grad.py)."""
+fast_conv2d.py)."""
 
 import importlib
 import pkgutil
@@ -56,7 +56,8 @@ def alternate(variants, rounds, calls):
 def main(argv, doc, attr, classes, label, extra=None):
     """The command line of a swap benchmark: BENCHMARK... [--batch-size --rounds --calls --precision]. `classes()`
     gives {key: layer class} of the two variants (baseline first), `label` names the variant in the printed lines;
-    `extra(parser)` may add flags and returns a function called with the parsed flags before the benchmarks."""
+    `extra(parser)` may add flags and returns a function called with the parsed flags before the benchmarks,
+    returning whether it did any work (then naming no benchmark is allowed)."""
     import argparse
     import statistics
     import sys
@@ -81,8 +82,8 @@ def main(argv, doc, attr, classes, label, extra=None):
         set_precision(args.precision)
     except ValueError as error:
         parser.error(str(error))
-    if before:
-        before(args)
+    if not (before and before(args)) and not args.benchmarks:
+        parser.error("nothing to do: name a benchmark (or a flag that runs on its own: see --help)")
     for name in args.benchmarks:
         batch = args.batch_size or train_step.DEFAULT_BATCH[name]
         variants = {key: build(name, batch, attr, cls) for key, cls in classes().items()}

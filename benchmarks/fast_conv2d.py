@@ -3,7 +3,7 @@
     python benchmarks/fast_conv2d.py --ops                          # the ops alone, per convolution shape
     python benchmarks/fast_conv2d.py pgd40_mnist gibbsnet_svhn      # steps, --rounds 9 --calls 10
 
-`--ops` prints two tables (medians of 15 calls of a compiled function, after 3 warm-ups): `Conv2DBackpropInput` of
+`--ops` prints two tables (medians of 15 calls of a compiled function, after 2 warm-ups): `Conv2DBackpropInput` of
 each shape with its own padding ("SAME"/"VALID") and with the same padding given as "EXPLICIT", beside the forward
 convolution, and which one FastConv2D takes; then convolutions whose kernel covers their input, forward and input
 gradient as a convolution and as one matmul. The steps are built twice (same seed, same weights) with the nets'
@@ -12,15 +12,13 @@ of the medians (fast / keras).
 """
 
 import os
-import statistics
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from benchmarks import _swap  # noqa: E402
+from benchmarks import _swap, train_step  # noqa: E402
 
 # (where, batch, size, input channels, filters, kernel, stride, padding)
 SHAPES = (
@@ -45,15 +43,9 @@ WHOLE_INPUT = (
 )
 
 
-def _median_ms(fn, calls=15):
-    for _ in range(3):
-        fn().numpy()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn().numpy()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+def _median_ms(fn):
+    """Median milliseconds of 15 single calls of `fn` after two warm-ups (train_step.measure)."""
+    return 1e3 * train_step.measure(fn, 1, 15)[0]
 
 
 def time_shape(batch, size, channels, filters, kernel, stride, padding):
@@ -145,7 +137,13 @@ def _classes():
 
 def _ops_flag(parser):
     parser.add_argument("--ops", action="store_true", help="time the ops alone per shape first")
-    return lambda args: print_ops() if args.ops else None
+
+    def before(args):
+        if args.ops:
+            print_ops()
+        return args.ops
+
+    return before
 
 
 def main(argv=None):

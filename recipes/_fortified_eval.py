@@ -41,10 +41,12 @@ def merge_records(records, labels):
 
 
 def make_scorer(model, batch_size):
-    """x → {"scores": {"raw": [N], model.score: [N]}, "predictions": [N]} from the fortified model, noise-free."""
+    """x → {"scores": {"raw": [N], model.score: [N], "doubt": [N]}, "predictions": [N]} from the fortified model,
+    noise-free; "doubt" (1 − max softmax, tfgm.metrics.off_manifold.doubt on the same pass) is the blind baseline:
+    the classifier's confidence without any DAE."""
     def scorer(x):
         probs, scores = model.predict_scores(x, batch_size=batch_size)
-        return {"scores": scores, "predictions": probs.argmax(-1)}
+        return {"scores": {**scores, "doubt": 1.0 - probs.max(-1)}, "predictions": probs.argmax(-1)}
 
     return scorer
 

@@ -80,15 +80,17 @@ def summary_table(rows, detection, masking, threshold, cfg):
                   f"{cfg.false_alarm_rate:.0%} false alarms on validation, {detection['clean_false_alarm_rate']:.1%} "
                   "on clean test):",
               f"  {'inputs':24s} {'AUROC ' + score:>14s} {'successful':>10s} {'AUROC raw':>10s} {'raw ratio':>10s} "
-              f"{'flagged':>8s}"]
+              f"{'flagged':>8s} {'AUROC doubt':>12s}"]
     named = [(row_label(row), d) for row, d in detection["attacks"].items()]
     named += [(f"OOD {name}", d) for name, d in detection["out_of_distribution"].items()]
     for label, d in named:
         successful = d.get("auroc_successful_only")
+        doubt = d.get("auroc_doubt")
         lines.append(f"  {label:24s} {d['auroc']:14.3f} {'-' if successful is None else f'{successful:.3f}':>10s} "
-                     f"{d['auroc_raw']:10.3f} {d['error_ratio']:10.2f} {d['detection_rate']:8.1%}")
+                     f"{d['auroc_raw']:10.3f} {d['error_ratio']:10.2f} {d['detection_rate']:8.1%} "
+                     f"{'-' if doubt is None else f'{doubt:.3f}':>12s}")
     lines.append("  (successful: only inputs whose correct prediction the attack changed, against correctly classified "
-                 "clean inputs)")
+                 "clean inputs; doubt: 1 − max softmax alone, the blind baseline without the DAE)")
     lines.append("")
     for name, report in masking.items():
         lines.append(f"gradient-masking checks, {MODEL_LABELS[name]}:")
@@ -98,7 +100,8 @@ def summary_table(rows, detection, masking, threshold, cfg):
 
 DETECTION_PROTOCOL = (
     "fortified model's noise-free scores per example: `auroc`/`threshold`/`detection_rate` use `score`, "
-    "`auroc_raw`/`error_ratio` the thesis' summed error Σ_k ‖D_k(E_k(h_k)) − h_k‖²; attacks crafted white-box on the "
+    "`auroc_raw`/`error_ratio` the thesis' summed error Σ_k ‖D_k(E_k(h_k)) − h_k‖², `auroc_doubt` the classifier's "
+    "1 − max softmax alone (a blind baseline without the DAE); attacks crafted white-box on the "
     "fortified model, AUROC against all clean test inputs (`auroc_successful_only`: inputs whose correct prediction "
     "the attack changed, against correctly classified clean inputs); out_of_distribution: inputs of another built-in "
     "dataset converted to the test shape, and uniform noise")

@@ -41,7 +41,7 @@ def test_time_shape_reports_both_kernels_and_their_agreement():
 
 def test_bad_flags_are_refused_before_any_work(capsys):
     for argv, message in ((["--rounds", "0"], "--rounds and --calls must be >= 1"),
-                          (["nope"], "unknown benchmark 'nope'")):
+                          (["nope"], "unknown benchmark 'nope'"), ([], "nothing to do")):
         with pytest.raises(SystemExit) as exit_info:
             fast_conv2d.main(argv)
         assert exit_info.value.code == 2 and message in capsys.readouterr().err

@@ -27,6 +27,14 @@ def test_an_attacked_group_by_hand():
     assert result["auroc_successful_only"] == pytest.approx(4 / 6)
 
 
+def test_a_doubt_score_gives_the_blind_baselines_auroc_and_its_absence_gives_none():
+    with_doubt = [{**g, "scores": {**g["scores"], "doubt": d}} for g, d in
+                  ((CLEAN, np.array([0.1, 0.3, 0.2, 0.0])), (ATTACKED, np.array([0.25, 0.0, 0.5, 0.35])))]
+    # doubt pairs won (group > clean): 0.25 → 3, 0.0 → 0 + 1 tie, 0.5 → 4, 0.35 → 4 of 16
+    assert group_detection(*with_doubt, "cosine", threshold=0.3)["auroc_doubt"] == pytest.approx(11.5 / 16)
+    assert "auroc_doubt" not in group_detection(CLEAN, ATTACKED, "cosine", threshold=0.3)
+
+
 def test_an_attack_that_fools_nothing_has_no_successful_only_auroc():
     unfooled = {**ATTACKED, "predictions": CLEAN["labels"]}
     result = group_detection(CLEAN, unfooled, "cosine", threshold=0.3)

@@ -48,6 +48,9 @@ def test_doubt_and_the_standardized_sum_match_hand_computations():
     logits = rng.normal(size=(6, 4)).astype("float32")
     p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     np.testing.assert_allclose(doubt(logits), 1 - p.max(1), rtol=1e-5)
+    sequence = np.stack([logits, 2 * logits], axis=1)  # [B, T=2, K]: the mean over time
+    p2 = np.exp(2 * logits) / np.exp(2 * logits).sum(1, keepdims=True)
+    np.testing.assert_allclose(doubt(sequence), (2 - p.max(1) - p2.max(1)) / 2, rtol=1e-5)
     parts = rng.normal(size=(6, 2)).astype("float32")
     center, scale = np.array([0.5, -1.0], "float32"), np.array([2.0, 0.25], "float32")
     np.testing.assert_allclose(standardized_sum(parts, center, scale), ((parts - center) / scale).sum(1), rtol=1e-5)

@@ -45,6 +45,7 @@ def test_quick_run_writes_table_detection_masking_sweep_and_exports(quick_run):
     assert set(detection["out_of_distribution"]) == {"builtin_objects", "uniform_noise"}
     for d in [*detection["attacks"].values(), *detection["out_of_distribution"].values()]:
         assert 0.0 <= d["auroc"] <= 1.0 and 0.0 <= d["auroc_raw"] <= 1.0 and d["error_ratio"] > 0
+        assert 0.0 <= d["auroc_doubt"] <= 1.0  # the blind baseline: the classifier's confidence alone
     assert detection["out_of_distribution"]["uniform_noise"]["num_examples"] == 214 - 150
     for report in metrics["gradient_masking"].values():
         assert len(report["lines"]) == 4 and report["checks"]["whitebox_vs_blackbox"]["passed"] is not None

@@ -16,7 +16,8 @@ def group_detection(clean, group, score, threshold):
     """How well `score` separates `group` from `clean` inputs (scored-input dicts, module docstring).
 
     Returns {"auroc" (of `score`), "auroc_raw", "error_ratio" (mean raw error group / clean), "detection_rate"
-    (fraction of the group with score > threshold), "mean_score", "mean_raw_error", "num_examples"}; for an
+    (fraction of the group with score > threshold), "mean_score", "mean_raw_error", "num_examples"}, and
+    "auroc_doubt" when the inputs carry a "doubt" score (1 − max softmax: the classifier alone, no DAE); for an
     adversarial group (labels not None) also "attack_success_rate" (fraction of correctly classified clean
     inputs whose prediction the attack changed) and "auroc_successful_only" (those fooled inputs against the
     correctly classified clean ones; None when either set is empty).
@@ -28,6 +29,8 @@ def group_detection(clean, group, score, threshold):
               "detection_rate": float(np.mean(values > threshold)),
               "mean_score": float(np.mean(values)), "mean_raw_error": float(np.mean(raw)),
               "num_examples": int(len(values))}
+    if "doubt" in clean["scores"]:
+        result["auroc_doubt"] = detection_auroc(clean["scores"]["doubt"], group["scores"]["doubt"])
     if group["labels"] is not None:
         hit = clean["predictions"] == clean["labels"]
         fooled = hit & (group["predictions"] != group["labels"])

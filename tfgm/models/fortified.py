@@ -281,12 +281,14 @@ class FortifiedClassifier(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMix
                       (batch[0] if isinstance(batch, tuple) else batch), self._input_dtype) for batch in dataset]
         if not xs or sum(int(tf.shape(x)[0]) for x in xs) == 0:
             raise ValueError("calibrate_threshold: the dataset yielded no examples")
-        if self.score in CALIBRATED_SCORES:
+        if self.score in CALIBRATED_SCORES:  # one pass for the parts; the score is their standardized sum
             parts = np.concatenate([self._scorer(("parts", self.score))(x)[2].numpy() for x in xs])
             self.score_center.assign(parts.mean(axis=0))
             self.score_scale.assign(np.maximum(parts.std(axis=0), 1e-6))
-        fn = self._scorer(self.score)
-        scores = np.sort(np.concatenate([fn(x)[2].numpy() for x in xs]))
+            scores = standardized_sum(parts, self.score_center, self.score_scale).numpy()
+        else:
+            scores = np.concatenate([self._scorer(self.score)(x)[2].numpy() for x in xs])
+        scores = np.sort(scores)
         above = int(math.floor(false_alarm_rate * scores.size))
         threshold = float(scores[scores.size - above - 1])
         self.threshold_variable.assign(threshold)
