@@ -22,14 +22,20 @@ def available():
 
 
 def plain_keras(net):
-    """`net` with every tfgm.layers.FastConv2D rebuilt as the Keras Conv2D it extends (same config, same weights)."""
+    """`net` with every tfgm.layers fast drop-in (FastConv2D, FastConv2DTranspose, FastLeakyReLU, the
+    fast_leaky_relu activation) rebuilt as the Keras layer or activation it replaces (same config, same weights)."""
     import keras
 
-    from tfgm.layers import FastConv2D
+    from tfgm.layers import FastConv2D, FastConv2DTranspose, FastLeakyReLU, fast_leaky_relu
+
+    keras_class = {FastConv2D: keras.layers.Conv2D, FastConv2DTranspose: keras.layers.Conv2DTranspose,
+                   FastLeakyReLU: keras.layers.LeakyReLU}
 
     def clone(layer):
-        cls = keras.layers.Conv2D if isinstance(layer, FastConv2D) else layer.__class__
-        return cls.from_config(layer.get_config())
+        config = layer.get_config()
+        if getattr(layer, "activation", None) is fast_leaky_relu:
+            config["activation"] = "leaky_relu"
+        return keras_class.get(type(layer), type(layer)).from_config(config)
 
     plain = keras.models.clone_model(net, clone_function=clone)
     plain.set_weights(net.get_weights())

@@ -9,7 +9,7 @@ import tensorflow as tf
 from benchmarks import _swap, fast_conv2d
 from benchmarks.peers import cleverhans_pgd
 from tfgm.layers import FastConv2D
-from tfgm.nets import fortified_nets
+from tfgm.nets import dcgan, fortified_nets
 
 
 def _backprop_paddings(fn):
@@ -51,6 +51,9 @@ def test_the_cleverhans_peer_attacks_the_same_net_built_from_keras_layers():
     net = fortified_nets.mnist_cnn()
     plain = cleverhans_pgd.plain_keras(net)
     assert type(plain.get_layer("conv1")) is keras.layers.Conv2D
+    assert plain.get_layer("conv1").activation is keras.activations.leaky_relu  # not tfgm's fast_leaky_relu
+    critic = cleverhans_pgd.plain_keras(dcgan.discriminator())
+    assert type(critic.get_layer("down0_lrelu")) is keras.layers.LeakyReLU
     assert [w.shape for w in plain.weights] == [w.shape for w in net.weights]
     x = tf.random.stateless_uniform([3, 28, 28, 1], seed=[0, 1])
     np.testing.assert_allclose(plain(x).numpy(), net(x).numpy(), rtol=1e-5, atol=1e-6)

@@ -6,30 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.layers._twins import assert_same, twins
 from tfgm.layers import FastConv2D
 from tfgm.nets import dcgan, fortified_nets
-
-
-def _pair(filters, kernel, strides, padding, shape):
-    keras.utils.set_random_seed(0)
-    ours = FastConv2D(filters, kernel, strides=strides, padding=padding, activation="leaky_relu")
-    theirs = keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding, activation="leaky_relu")
-    ours.build(shape)
-    theirs.build(shape)
-    theirs.set_weights(ours.get_weights())
-    return ours, theirs
-
-
-def _outputs_and_gradients(layer, x):
-    """(y, dL/dx, dL/dkernel, d‖dL/dx‖²/d(kernel, bias)) of L = Σ sin(layer(x)): a gradient penalty's path."""
-    with tf.GradientTape() as outer:
-        with tf.GradientTape() as inner:
-            inner.watch(x)
-            y = layer(x)
-            loss = tf.reduce_sum(tf.sin(y))
-        dx, dk = inner.gradient(loss, [x, layer.kernel])
-        penalty = tf.reduce_sum(dx**2)
-    return [y, dx, dk, *outer.gradient(penalty, [layer.kernel, layer.bias])]
 
 
 @pytest.mark.parametrize("filters,kernel,strides,padding,shape", [
@@ -44,12 +23,10 @@ def _outputs_and_gradients(layer, x):
     (8, 1, 1, "valid", (2, 1, 1, 12)),
 ])
 def test_outputs_and_gradients_equal_keras_conv2d(filters, kernel, strides, padding, shape):
-    ours, theirs = _pair(filters, kernel, strides, padding, shape)
+    ours, theirs = twins(FastConv2D, keras.layers.Conv2D, shape, filters, kernel, strides=strides,
+                         padding=padding, activation="leaky_relu")
     x = tf.random.stateless_normal(shape, seed=[1, 2])
-    names = ["output", "input gradient", "kernel gradient", "penalty's kernel gradient", "penalty's bias gradient"]
-    for name, a, b in zip(names, _outputs_and_gradients(ours, x), _outputs_and_gradients(theirs, x)):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5 * float(tf.reduce_max(tf.abs(b))),
-                                   err_msg=name)
+    assert_same(ours, theirs, x)
 
 
 def _input_gradient_paddings(layer, shape):

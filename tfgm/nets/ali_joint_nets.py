@@ -15,6 +15,7 @@ import keras
 from keras import layers
 
 from tfgm.layers.fused_batch_norm import FusedBatchNormalization
+from tfgm.layers.leaky_relu import FastLeakyReLU
 from tfgm.layers.replica_dropout import ReplicaDropout
 from tfgm.nets import ali_nets
 
@@ -25,7 +26,7 @@ def _dense(x, units, name, bn=True, leak=0.02, dropout=0.0):
     x = layers.Dense(units, use_bias=not bn, name=f"{name}_dense")(x)
     if bn:
         x = FusedBatchNormalization(momentum=ali_nets.BN_MOMENTUM, name=f"{name}_bn")(x)
-    return layers.LeakyReLU(negative_slope=leak, name=f"{name}_lrelu")(x)
+    return FastLeakyReLU(negative_slope=leak, name=f"{name}_lrelu")(x)
 
 
 def _conv_branch(x, table, width, leak, prefix, bn=True, first_bn=True, dropout=0.0):

@@ -29,6 +29,7 @@ from keras import layers
 
 from tfgm.layers.fast_conv2d import FastConv2D
 from tfgm.layers.fused_batch_norm import FusedBatchNormalization
+from tfgm.layers.leaky_relu import FastLeakyReLU
 from tfgm.layers.replica_dropout import ReplicaDropout
 
 BN_MOMENTUM = 0.9  # the MLPs' BN
@@ -64,7 +65,7 @@ def _w(channels, width):
 def _act(x, activation, leak, name):
     if activation == "maxout":
         return Maxout(2, name=f"{name}_maxout")(x)
-    return layers.LeakyReLU(negative_slope=leak, name=f"{name}_lrelu")(x)
+    return FastLeakyReLU(negative_slope=leak, name=f"{name}_lrelu")(x)
 
 
 def _conv(x, filters, kernel, strides, name, transpose=False, bn=True, leak=0.01, activation="lrelu",
@@ -200,7 +201,7 @@ def _dense(x, units, name, bn=True, leak=0.2, dropout=0.0):
     x = layers.Dense(units, use_bias=not bn, name=f"{name}_dense")(x)
     if bn:
         x = FusedBatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
-    return layers.LeakyReLU(negative_slope=leak, name=f"{name}_lrelu")(x)
+    return FastLeakyReLU(negative_slope=leak, name=f"{name}_lrelu")(x)
 
 
 def mlp_ali(image_shape=(28, 28, 1), latent_dim=64, hidden=(1024, 1024), d_hidden=1024, noise_dim=0, heads=1,

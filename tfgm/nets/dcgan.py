@@ -11,7 +11,9 @@ import keras
 from keras import layers
 
 from tfgm.layers.fast_conv2d import FastConv2D
+from tfgm.layers.fast_conv2d_transpose import FastConv2DTranspose
 from tfgm.layers.fused_batch_norm import FusedBatchNormalization
+from tfgm.layers.leaky_relu import FastLeakyReLU
 from tfgm.layers.spectral_norm import SpectralNorm
 
 LEAK = 0.2
@@ -59,12 +61,12 @@ def generator(latent_dim=100, image_shape=(32, 32, 3), width=64, batch_norm=True
     x = layers.Reshape((base, base, channels), name="reshape")(x)
     for i in range(steps - 1):
         channels //= 2
-        x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", use_bias=not batch_norm,
-                                   name=f"up{i}")(x)
+        x = FastConv2DTranspose(channels, 4, strides=2, padding="same", use_bias=not batch_norm,
+                                name=f"up{i}")(x)
         if batch_norm:
             x = FusedBatchNormalization(momentum=BN_MOMENTUM, name=f"up{i}_bn")(x)
         x = layers.ReLU(name=f"up{i}_relu")(x)
-    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", name="to_pixels")(x)
+    x = FastConv2DTranspose(image_shape[-1], 4, strides=2, padding="same", name="to_pixels")(x)
     x = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     x_out = layers.Rescaling(0.5, offset=0.5, dtype="float32", name="images")(x)
     return keras.Model(z_in, x_out, name=name)
@@ -85,7 +87,7 @@ def discriminator(image_shape=(32, 32, 3), width=64, batch_norm=True, spectral_n
         x = _sn(conv, spectral_norm)(x)
         if use_bn:
             x = FusedBatchNormalization(momentum=BN_MOMENTUM, name=f"down{i}_bn")(x)
-        x = layers.LeakyReLU(LEAK, name=f"down{i}_lrelu")(x)
+        x = FastLeakyReLU(LEAK, name=f"down{i}_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)
     logits = _sn(layers.Dense(1, name="logit"), spectral_norm)(x)
     logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
@@ -125,7 +127,7 @@ def mlp_discriminator(data_dim=2, hidden=(128, 128, 128), spectral_norm=False, n
     x = x_in
     for i, units in enumerate(hidden):
         x = _sn(layers.Dense(units, name=f"hidden{i}"), spectral_norm)(x)
-        x = layers.LeakyReLU(LEAK, name=f"hidden{i}_lrelu")(x)
+        x = FastLeakyReLU(LEAK, name=f"hidden{i}_lrelu")(x)
     logits = _sn(layers.Dense(1, name="logit"), spectral_norm)(x)
     logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
     return keras.Model(x_in, logits, name=name)

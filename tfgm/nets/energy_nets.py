@@ -3,6 +3,8 @@
 import keras
 from keras import layers
 
+from tfgm.layers.leaky_relu import FastLeakyReLU
+
 
 def mnist_energy(image_shape=(28, 28, 1), width=64, name="energy"):
     """Du & Mordatch's (2019) MNIST energy net: images [B, H, W, C] in [0, 1] → energy [B, 1] (float32).
@@ -12,10 +14,10 @@ def mnist_energy(image_shape=(28, 28, 1), width=64, name="energy"):
     iteration, and its α(E⁺² + E⁻²) term keeps the energies bounded.
     """
     x_in = keras.Input(image_shape, name="images")
-    x = layers.LeakyReLU(0.2, name="pre_lrelu")(layers.Conv2D(32, 3, padding="same", name="pre")(x_in))
+    x = FastLeakyReLU(0.2, name="pre_lrelu")(layers.Conv2D(32, 3, padding="same", name="pre")(x_in))
     for i, filters in enumerate((width, 2 * width, 2 * width)):
         x = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"down{i}")(x)
-        x = layers.LeakyReLU(0.2, name=f"down{i}_lrelu")(x)
+        x = FastLeakyReLU(0.2, name=f"down{i}_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)
     energy = layers.Dense(1, dtype="float32", name="energy")(x)
     return keras.Model(x_in, energy, name=name)

@@ -10,6 +10,7 @@ from keras import layers
 
 from tfgm.layers.fast_conv2d import FastConv2D
 from tfgm.layers.fused_batch_norm import FusedBatchNormalization
+from tfgm.layers.leaky_relu import fast_leaky_relu
 
 # Where the release put its DAE, per builder (the layer whose output is fortified).
 FORTIFY_AT = {"mnist_cnn": "flatten", "mlp": "dense4", "resnet32": "global_pool", "text8_lstm": "lstm"}
@@ -22,9 +23,9 @@ def mnist_cnn(input_shape=(28, 28, 1), num_classes=10, name="mnist_cnn"):
     Layers: "images", "conv1", "conv2", "conv3", "flatten" ([B, 128] on 28×28), "logits" [B, num_classes].
     """
     x_in = keras.Input(input_shape, name="images")
-    x = FastConv2D(64, 8, strides=2, padding="same", activation="leaky_relu", name="conv1")(x_in)
-    x = FastConv2D(128, 6, strides=2, padding="valid", activation="leaky_relu", name="conv2")(x)
-    x = FastConv2D(128, 5, strides=1, padding="valid", activation="leaky_relu", name="conv3")(x)
+    x = FastConv2D(64, 8, strides=2, padding="same", activation=fast_leaky_relu, name="conv1")(x_in)
+    x = FastConv2D(128, 6, strides=2, padding="valid", activation=fast_leaky_relu, name="conv2")(x)
+    x = FastConv2D(128, 5, strides=1, padding="valid", activation=fast_leaky_relu, name="conv3")(x)
     x = layers.Flatten(name="flatten")(x)
     return keras.Model(x_in, layers.Dense(num_classes, name="logits")(x), name=name)
 
@@ -37,7 +38,7 @@ def mlp(input_shape=(28, 28, 1), hidden=(512,) * 4, num_classes=10, name="mlp"):
     x_in = keras.Input(input_shape, name="images")
     x = layers.Flatten(name="flatten")(x_in)
     for i, units in enumerate(hidden, start=1):
-        x = layers.Dense(units, activation="leaky_relu", name=f"dense{i}")(x)
+        x = layers.Dense(units, activation=fast_leaky_relu, name=f"dense{i}")(x)
     return keras.Model(x_in, layers.Dense(num_classes, name="logits")(x), name=name)
 
 
