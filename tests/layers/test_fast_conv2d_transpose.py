@@ -16,6 +16,9 @@ from tfgm.layers import FastConv2DTranspose
     (3, 4, 2, "valid", (2, 5, 5, 4)),
     (2, 3, (2, 1), "same", (2, 5, 6, 3)),  # different strides per axis
     (3, 5, 3, "same", (2, 4, 5, 6)),
+    (3, 1, 2, "valid", (2, 5, 5, 4)),     # kernel smaller than the stride: the output is in·stride, not
+    (3, 2, 3, "valid", (2, 5, 5, 4)),     # (in − 1)·stride + kernel
+    (3, 1, 2, "same", (2, 5, 5, 4)),
 ])
 def test_outputs_and_gradients_equal_keras_conv2d_transpose(filters, kernel, strides, padding, shape):
     ours, theirs = twins(FastConv2DTranspose, keras.layers.Conv2DTranspose, shape, filters, kernel, strides=strides,

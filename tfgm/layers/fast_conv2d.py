@@ -32,6 +32,15 @@ def _pads(size, kernel, stride, padding):
     return total // 2, total - total // 2
 
 
+def takes_explicit(layer, inputs, channels):
+    """Whether a Keras convolution `layer` at `inputs` is case (1)'s measured shape: channels-last, no dilation,
+    static spatial dims, a stride, at most FEW_CHANNELS `channels` (the side the backprop-input kernel writes),
+    float32/64 (FastConv2D's input gradient, FastConv2DTranspose's forward pass)."""
+    return (layer.data_format == "channels_last" and tuple(layer.dilation_rate) == (1, 1)
+            and None not in inputs.shape[1:3] and max(layer.strides) > 1 and channels <= FEW_CHANNELS
+            and keras.backend.standardize_dtype(inputs.dtype) in _EXPLICIT_DTYPES)
+
+
 def conv2d_explicit_input_grad(x, kernel, strides, padding):
     """`tf.nn.conv2d(x, kernel, strides, padding.upper())` (x [B, H, W, C] with static H, W; kernel [kh, kw, C, F])
     whose input gradient runs `Conv2DBackpropInput` with the same padding as "EXPLICIT". The kernel's gradient is
@@ -76,8 +85,7 @@ class FastConv2D(keras.layers.Conv2D):
         return self._plain(inputs) and self.padding == "valid" and tuple(inputs.shape[1:3]) == tuple(self.kernel_size)
 
     def _explicit_input_grad(self, inputs):
-        return (self._plain(inputs) and max(self.strides) > 1 and inputs.shape[-1] <= FEW_CHANNELS
-                and keras.backend.standardize_dtype(inputs.dtype) in _EXPLICIT_DTYPES)
+        return self.groups == 1 and takes_explicit(self, inputs, inputs.shape[-1])
 
     def convolution_op(self, inputs, kernel):
         if self._as_matmul(inputs):

@@ -5,7 +5,7 @@ A transposed convolution's forward pass is `Conv2DBackpropInput`, the kernel `tf
 a strided convolution with few input channels (its module docstring has the measurements): a generator's last
 layer (to 1 or 3 pixel channels, stride 2) is exactly that case, once per generator forward pass. With at most
 `FEW_CHANNELS` output channels, a stride, channels-last, static spatial dims, no dilation or output padding and a
-float32/64 dtype, the forward pass runs that op with its padding given as "EXPLICIT"; its gradients are written out
+float32/64 dtype (`fast_conv2d.takes_explicit`), the forward pass runs that op with its padding given as "EXPLICIT"; its gradients are written out
 (input: a convolution of the output gradient; kernel: TensorFlow's backprop-filter with the layer's own padding),
 so no EXPLICIT backprop-filter kernel (slower at every shape measured) is ever run. Any other layer is Keras' own.
 """
@@ -13,16 +13,14 @@ so no EXPLICIT backprop-filter kernel (slower at every shape measured) is ever r
 import keras
 import tensorflow as tf
 
-from tfgm.layers.fast_conv2d import _EXPLICIT_DTYPES, FEW_CHANNELS, _pads
+from tfgm.layers.fast_conv2d import _pads, takes_explicit
 
 
-def conv2d_transpose_explicit(x, kernel, strides, padding):
-    """`tf.nn.conv2d_transpose` of x [B, H, W, C] (static H, W) with kernel [kh, kw, F, C], padding "same" or
-    "valid", no output padding → [B, H', W', F], computed by `Conv2DBackpropInput` with EXPLICIT padding. Both
-    gradients are differentiable again."""
-    (sh, sw), (kh, kw, filters, _) = strides, kernel.shape
-    out_h = x.shape[1] * sh if padding == "same" else (x.shape[1] - 1) * sh + kh
-    out_w = x.shape[2] * sw if padding == "same" else (x.shape[2] - 1) * sw + kw
+def conv2d_transpose_explicit(x, kernel, strides, padding, output_size):
+    """`tf.nn.conv2d_transpose` of x [B, H, W, C] with kernel [kh, kw, F, C], padding "same" or "valid", to
+    output_size (H', W') → [B, H', W', F], computed by `Conv2DBackpropInput` with EXPLICIT padding. Both gradients
+    are differentiable again."""
+    (sh, sw), (kh, kw, filters, _), (out_h, out_w) = strides, kernel.shape, output_size
     top, bottom = _pads(out_h, kh, sh, padding)
     left, right = _pads(out_w, kw, sw, padding)
     op_strides = [1, sh, sw, 1]
@@ -51,16 +49,14 @@ class FastConv2DTranspose(keras.layers.Conv2DTranspose):
     module docstring's case; otherwise it is Keras' `Conv2DTranspose` exactly."""
 
     def _explicit(self, inputs):
-        return (self.data_format == "channels_last" and tuple(self.dilation_rate) == (1, 1)
-                and self.output_padding is None and max(self.strides) > 1 and self.filters <= FEW_CHANNELS
-                and None not in inputs.shape[1:3]
-                and keras.backend.standardize_dtype(inputs.dtype) in _EXPLICIT_DTYPES)
+        return self.output_padding is None and takes_explicit(self, inputs, self.filters)
 
     def call(self, inputs):
         if not self._explicit(inputs):
             return super().call(inputs)
         kernel = tf.cast(tf.convert_to_tensor(self.kernel), inputs.dtype)
-        outputs = conv2d_transpose_explicit(inputs, kernel, tuple(self.strides), self.padding)
+        output_size = self.compute_output_shape(inputs.shape)[1:3]  # Keras' own rule, e.g. kernel < stride
+        outputs = conv2d_transpose_explicit(inputs, kernel, tuple(self.strides), self.padding, output_size)
         if self.use_bias:
             outputs = outputs + tf.cast(self.bias, outputs.dtype)
         return outputs if self.activation is None else self.activation(outputs)

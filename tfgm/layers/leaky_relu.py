@@ -3,8 +3,8 @@ same config and function, with one change in the second derivative.
 
 A gradient penalty (WGAN-GP, R1, Roth) differentiates the critic's input gradient once more. TensorFlow's
 gradient of `LeakyReluGrad(dy, x)` returns `zeros_like(x)` for `x` (the slope is piecewise constant), and that
-zero tensor is then back-propagated through the whole forward pass below the activation: every convolution of
-the penalized critic runs a backprop-filter and a backprop-input kernel on zeros (WGAN-GP, 32×32 critic: 15 of
+zero tensor is then back-propagated through the whole forward pass below the activation: the convolutions of
+the penalized critic run backprop-filter and backprop-input kernels on zeros (WGAN-GP, 32×32 critic: 15 of
 the step's 63 backprop-filter and 10 of its 66 backprop-input kernels). Here the first derivative is a custom
 gradient whose own gradient goes to `dy` only, so nothing flows back into `x`: the same numbers, fewer kernels.
 First-order gradients and the forward pass are TensorFlow's `LeakyRelu` / `LeakyReluGrad` kernels as before; the
