@@ -90,7 +90,8 @@ def summary_table(rows, detection, masking, threshold, cfg):
                      f"{d['auroc_raw']:10.3f} {d['error_ratio']:10.2f} {d['detection_rate']:8.1%} "
                      f"{'-' if doubt is None else f'{doubt:.3f}':>12s}")
     lines.append("  (successful: only inputs whose correct prediction the attack changed, against correctly classified "
-                 "clean inputs; doubt: 1 − max softmax alone, the blind baseline without the DAE)")
+                 "clean inputs, the detection literature's protocol (Lee et al. 2018); doubt: 1 − max softmax alone, "
+                 "the blind baseline without the DAE)")
     lines.append("")
     for name, report in masking.items():
         lines.append(f"gradient-masking checks, {MODEL_LABELS[name]}:")
@@ -103,7 +104,8 @@ DETECTION_PROTOCOL = (
     "`auroc_raw`/`error_ratio` the thesis' summed error Σ_k ‖D_k(E_k(h_k)) − h_k‖², `auroc_doubt` the classifier's "
     "1 − max softmax alone (a blind baseline without the DAE); attacks crafted white-box on the "
     "fortified model, AUROC against all clean test inputs (`auroc_successful_only`: inputs whose correct prediction "
-    "the attack changed, against correctly classified clean inputs); out_of_distribution: inputs of another built-in "
+    "the attack changed, against correctly classified clean inputs: the protocol of the adversarial-detection "
+    "literature, e.g. Lee et al. 2018); out_of_distribution: inputs of another built-in "
     "dataset converted to the test shape, and uniform noise")
 
 

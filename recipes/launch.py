@@ -63,7 +63,8 @@ def worker_command(target: str, flags: list[str]) -> list[str]:
             flags[i + 1] if flag == "--strategy" and i + 1 < len(flags) else None)
         if value is not None and value != "multiworker":
             raise ValueError(f"the launcher runs workers with --strategy multiworker; remove --strategy {value}")
-    extra = [] if any(f == "--strategy" or f.startswith("--strategy=") for f in flags) else ["--strategy", "multiworker"]
+    chosen = any(f == "--strategy" or f.startswith("--strategy=") for f in flags)
+    extra = [] if chosen else ["--strategy", "multiworker"]
     if target.endswith(".py"):
         if not os.path.isfile(target):
             raise ValueError(f"no script {target}")

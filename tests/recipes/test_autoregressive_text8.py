@@ -3,10 +3,12 @@ before any run directory exists."""
 
 import json
 import os
+import zipfile
 
 import pytest
 
 from recipes import autoregressive_text8
+from tfgm.data import builtin_text, text8
 
 TINY = ["--quick", "--units", "16", "--embedding-dim", "8", "--dae-units", "8", "--sequence-length", "30",
         "--batch-size", "16", "--epochs", "1", "--steps-per-epoch", "4", "--eval-windows", "8",
@@ -54,6 +56,18 @@ def test_exports_serve_sample(run):
     assert tokens.shape == (1, 9) and ((tokens >= 0) & (tokens < 27)).all()
     model = keras.saving.load_model(run / "models" / "linear.keras")
     np.testing.assert_array_equal(tokens, model.sample([[20, 8, 5]], 9, 1.0, 1))
+
+
+def test_reads_a_text8_zip_given_with_text8_flag(tmp_path):
+    corpus = text8.decode(builtin_text.builtin_corpus(12_000, seed=5))
+    with zipfile.ZipFile(tmp_path / "text8.zip", "w") as archive:
+        archive.writestr("text8", corpus)
+    status = autoregressive_text8.main(TINY + ["--text8", str(tmp_path / "text8.zip"), "--variant", "exponential",
+                                               "--out", str(tmp_path / "runs"), "--name", "z", "--no-export"])
+    assert status == 0
+    metrics = json.loads((tmp_path / "runs" / "autoregressive_text8" / "z" / "metrics.json").read_text())
+    assert metrics["data"] == "text8" and set(metrics["variants"]) == {"exponential"}
+    assert 0 < metrics["variants"]["exponential"]["test_bits_per_character"] < 6
 
 
 @pytest.mark.parametrize("flags, message", [

@@ -5,9 +5,10 @@ A transposed convolution's forward pass is `Conv2DBackpropInput`, the kernel `tf
 a strided convolution with few input channels (its module docstring has the measurements): a generator's last
 layer (to 1 or 3 pixel channels, stride 2) is exactly that case, once per generator forward pass. With at most
 `FEW_CHANNELS` output channels, a stride, channels-last, static spatial dims, no dilation or output padding and a
-float32/64 dtype (`fast_conv2d.takes_explicit`), the forward pass runs that op with its padding given as "EXPLICIT"; its gradients are written out
-(input: a convolution of the output gradient; kernel: TensorFlow's backprop-filter with the layer's own padding),
-so no EXPLICIT backprop-filter kernel (slower at every shape measured) is ever run. Any other layer is Keras' own.
+float32/64 dtype (`fast_conv2d.takes_explicit`), the forward pass runs that op with its padding given as
+"EXPLICIT"; its gradients are written out (input: a convolution of the output gradient; kernel: TensorFlow's
+backprop-filter with the layer's own padding), so no EXPLICIT backprop-filter kernel (slower at every shape
+measured) is ever run. Any other layer is Keras' own.
 """
 
 import keras

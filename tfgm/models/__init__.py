@@ -13,5 +13,5 @@ from tfgm.models.nce import NCE
 from tfgm.models.rbm import RBM
 from tfgm.models.vae import VAE
 
-__all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify", "fortify_identity", "GAN", "ALI", "GibbsNet", "JointGibbsNet",
-           "MixtureDensity", "CharModel", "RBM", "NCE", "EnergyModel"]
+__all__ = ["VAE", "DiscRegVAE", "FortifiedClassifier", "fortify", "fortify_identity", "GAN", "ALI", "GibbsNet",
+           "JointGibbsNet", "MixtureDensity", "CharModel", "RBM", "NCE", "EnergyModel"]
