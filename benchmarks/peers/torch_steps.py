@@ -6,7 +6,7 @@ discreg(batch)   DiscRegVAE train step (tfgm.models.DiscRegVAE on discgen's nets
                  in training mode (batch-statistics BN), z = μ + exp(½ log σ²)·ε with log σ² through tfgm's soft upper
                  bound, loss = mean over the batch of KL(q‖N(0, I)) − log N(x | x̂, σ_x²) (learned per-pixel log σ_x,
                  soft floor at −5) − Σ_l log N(C_l(x) | C_l(x̂), σ_l²) over the frozen classifier's three strided-conv
-                 BN outputs (learned per-unit log σ_l; C in inference mode on concat(x, x̂), targets detached),
+                 BN outputs (learned per-unit log σ_l; C in inference mode, on x without a graph, on x̂ with one),
                  one backward, one Adam step on encoder, decoder and every log σ. Same work as tfgm's step.
 dcgan(batch)     one D update (G forward without a graph, training-mode BN; D on the real and on the fake batch
                  separately; non-saturating loss) and one G update on fresh z (D's parameters frozen for it, so no
@@ -81,9 +81,10 @@ def discreg(batch, seed=0):
         x_mean = decoder(z)
         kl = 0.5 * (z_mean ** 2 + torch.exp(z_log_var) - 1.0 - z_log_var).sum(1)
         loss = kl + gaussian_nll(x, x_mean, scales["log_sigma_x"])
-        both = features(torch.cat([x, x_mean]))
-        for i, f in enumerate(both, start=1):
-            loss = loss + gaussian_nll(f[:batch].detach(), f[batch:], scales[f"log_sigma_strided{i}_bn"])
+        with torch.no_grad():
+            targets = features(x)
+        for i, (target, f) in enumerate(zip(targets, features(x_mean)), start=1):
+            loss = loss + gaussian_nll(target, f, scales[f"log_sigma_strided{i}_bn"])
         loss = loss.mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -63,6 +63,22 @@ def test_discreg_terms_match_a_hand_computation_with_the_frozen_classifier():
     np.testing.assert_allclose(terms["discreg_strided1_bn"], hand, rtol=1e-4)
 
 
+def test_the_classifier_runs_backward_on_the_reconstructions_only():
+    model = _model()
+
+    @tf.function
+    def gradients(images, noise):
+        with tf.GradientTape() as tape:
+            terms = model.per_example_terms(images, noise, training=True)
+            loss = tf.reduce_mean(sum(terms[f"discreg_strided{i}_bn"] for i in (1, 2, 3)))
+        return tape.gradient(loss, model.decoder.trainable_variables)
+
+    graph = gradients.get_concrete_function(tf.TensorSpec((8,) + IMAGE_SHAPE), tf.TensorSpec((8, LATENT))).graph
+    ops = [op for op in graph.get_operations() if op.type == "Conv2DBackpropInput"]
+    batches = {int(op.outputs[0].shape[0]) for op in ops if op.outputs[0].shape.rank == 4}
+    assert ops and batches == {8}  # a batch of 16 would be the classifier's backward on [images; reconstructions]
+
+
 @pytest.mark.parametrize("to_encoder", [True, False])
 def test_option_to_stop_the_discreg_gradient_at_the_decoder(to_encoder):
     model = _model(discreg_to_encoder=to_encoder)
