@@ -1,5 +1,6 @@
 """Figures of the Fortified Networks image recipes: the ε-sweep (fig. 2.5), the detection histograms and ROC
-curves (raw error and the model's score side by side), a grid of adversarial examples."""
+curves (raw error and the model's score side by side; attacks also over their successful inputs only), a grid of
+adversarial examples."""
 
 import os
 
@@ -33,7 +34,6 @@ def plot_detection(images_dir, clean, groups, ood, threshold, score, main_row, t
     """detection_histogram.png and detection_roc.png, each with two panels side by side: the raw summed error
     (the thesis' score) and the model's `score` (its threshold drawn); clean test inputs vs the `main_row`
     attack and the out-of-distribution sets."""
-    from tfgm.metrics import detection_auroc, roc_curve
     from tfgm.training import pyplot, save_figure
 
     plt = pyplot()
@@ -57,16 +57,39 @@ def plot_detection(images_dir, clean, groups, ood, threshold, score, main_row, t
         ax.legend(fontsize=7)
     hist = save_figure(fig, os.path.join(images_dir, "detection_histogram.png"))
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 5), squeeze=False)
-    curves = {**{row: g for row, g in groups.items()}, **ood}
     for ax, name in zip(axes[0], panels):
-        for label, g in curves.items():
-            fpr, tpr = roc_curve(clean["scores"][name], g["scores"][name])
-            auroc = detection_auroc(clean["scores"][name], g["scores"][name])
-            ax.plot(fpr, tpr, label=f"{label} (AUROC {auroc:.3f})")
+        for curve in roc_curves(clean, {**groups, **ood}, name):
+            color = f"C{curve['group']}"
+            ax.plot(curve["fpr"], curve["tpr"], "--" if curve["successful_only"] else "-", color=color,
+                    label=f"{curve['label']} (AUROC {curve['auroc']:.3f})")
         ax.plot([0, 1], [0, 1], ":", color="gray")
-        ax.set(xlabel="false-alarm rate (clean test)", ylabel="detection rate", title=f"{title}: ROC, {name} score")
+        ax.set(xlabel="false-alarm rate on clean test inputs\n(dashed: successful attacks vs correctly classified clean)",
+               ylabel="detection rate", title=f"{title}: ROC, {name} score")
         ax.legend(fontsize=7)
     return hist, save_figure(fig, os.path.join(images_dir, "detection_roc.png"))
+
+
+def roc_curves(clean, groups, name):
+    """The ROC curves of score `name` drawn per group of scored inputs (tfgm.metrics.detection_report): each group
+    against all clean inputs, and each adversarial group's fooled inputs against the correctly classified clean
+    ones (the detection literature's protocol; `auroc_successful_only` of the report), when both exist.
+    Returns [{"label", "group" (index), "successful_only", "fpr", "tpr", "auroc"}]."""
+    from tfgm.metrics import detection_auroc, roc_curve
+    from tfgm.metrics.detection_report import successful_pairs
+
+    curves = []
+    for index, (label, g) in enumerate(groups.items()):
+        pairs = [(label, False, clean["scores"][name], g["scores"][name])]
+        if g.get("labels") is not None:
+            hit, fooled = successful_pairs(clean, g)
+            if hit.any() and fooled.any():
+                pairs.append((f"{label}, successful only", True, clean["scores"][name][hit],
+                              g["scores"][name][fooled]))
+        for text, successful, negatives, positives in pairs:
+            fpr, tpr = roc_curve(negatives, positives)
+            curves.append({"label": text, "group": index, "successful_only": successful, "fpr": fpr, "tpr": tpr,
+                           "auroc": detection_auroc(negatives, positives)})
+    return curves
 
 
 def save_adversarial_grid(path, clean, recorders):

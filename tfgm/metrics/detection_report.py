@@ -12,6 +12,13 @@ import numpy as np
 from tfgm.metrics.detection import detection_auroc, reconstruction_error_ratio
 
 
+def successful_pairs(clean, group):
+    """([N] bool, [N] bool): the correctly classified clean inputs, and those among them whose prediction the
+    adversarial `group` changed (aligned scored-input dicts, module docstring; the group carries labels)."""
+    hit = clean["predictions"] == clean["labels"]
+    return hit, hit & (group["predictions"] != group["labels"])
+
+
 def group_detection(clean, group, score, threshold):
     """How well `score` separates `group` from `clean` inputs (scored-input dicts, module docstring).
 
@@ -32,8 +39,7 @@ def group_detection(clean, group, score, threshold):
     if "doubt" in clean["scores"]:
         result["auroc_doubt"] = detection_auroc(clean["scores"]["doubt"], group["scores"]["doubt"])
     if group["labels"] is not None:
-        hit = clean["predictions"] == clean["labels"]
-        fooled = hit & (group["predictions"] != group["labels"])
+        hit, fooled = successful_pairs(clean, group)
         result["attack_success_rate"] = float(np.sum(fooled) / max(np.sum(hit), 1))
         result["auroc_successful_only"] = (detection_auroc(clean["scores"][score][hit], values[fooled])
                                            if hit.any() and fooled.any() else None)
