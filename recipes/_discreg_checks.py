@@ -1,5 +1,7 @@
 """discreg_celeba's flag checks, run before any data is read or any step taken."""
 
+import math
+
 from recipes._celeba import IMAGE_SIZE
 
 
@@ -17,6 +19,9 @@ def check_config(cfg):
         ("--kl-warmup-steps", cfg.kl_warmup_steps), ("--bn-recalibration-batches", cfg.bn_recalibration_batches),
         ("--layer-weight", cfg.layer_weight), ("--train-examples", cfg.train_examples),
         ("--eval-examples", cfg.eval_examples)) if value < 0]
+    if not (math.isfinite(cfg.vae_width) and 32 * cfg.vae_width >= 1):
+        problems.append(f"--vae-width {cfg.vae_width}: must be finite and ≥ 1/32 (the first stage's 32 channels "
+                        "× w ≥ 1)")
     if cfg.fd_samples < 2:
         problems.append(f"--fd-samples {cfg.fd_samples}: the Fréchet distance needs ≥ 2 samples")
     if cfg.likelihood not in VAE_LIKELIHOODS:

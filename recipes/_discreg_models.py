@@ -6,7 +6,8 @@ from recipes._celeba import IMAGE_SIZE, attribute_classifier
 def builders(cfg, num_attributes, classifier=None):
     """(build_classifier, build_vae, build_discreg): functions building discreg_celeba's compiled models from its
     config — the 40-attribute classifier, the plain VAE and the discriminatively regularized VAE (discgen's CelebA
-    64×64 encoder and decoder, the same options; discreg on `classifier`'s --layers, needed by build_discreg)."""
+    64×64 encoder and decoder, channels × --vae-width, the same options; discreg on `classifier`'s --layers,
+    needed by build_discreg)."""
     import keras
 
     from tfgm.losses import logistic_mixture_channels
@@ -18,8 +19,9 @@ def builders(cfg, num_attributes, classifier=None):
 
     def nets():
         head = logistic_mixture_channels(cfg.mixture_components, 3) if cfg.likelihood == "logistic_mixture" else 0
-        return (discgen.celeba_encoder(IMAGE_SIZE + (3,), cfg.latent_dim),
-                discgen.celeba_decoder(cfg.latent_dim, IMAGE_SIZE + (3,), head_channels=head))
+        widths = tuple(round(w * cfg.vae_width) for w in (32, 64, 128, 256))
+        return (discgen.celeba_encoder(IMAGE_SIZE + (3,), cfg.latent_dim, widths=widths),
+                discgen.celeba_decoder(cfg.latent_dim, IMAGE_SIZE + (3,), widths=widths[::-1], head_channels=head))
 
     def vae_options():
         return dict(likelihood=cfg.likelihood, min_log_sigma=cfg.min_log_sigma, max_log_var=cfg.max_log_var,

@@ -53,6 +53,7 @@ def test_quick_recipe_trains_evaluates_and_writes_a_complete_run_directory(quick
     assert differs["--epochs"] == 1 and differs["--data"] == "builtin_faces_plain" and differs["--latent-dim"] == 16
     assert differs["--sigma-lr-multiplier"] == 10.0 and differs["--kl-warmup-steps"] == 120  # --quick's levers
     assert differs["--learning-rate"] == 0.001 and differs["--bn-recalibration-batches"] == 10
+    assert differs["--vae-width"] == 0.5 and differs["--min-log-sigma"] == -2.3
     assert differs["--precision"] in ("auto (float32)", "auto (mixed_bfloat16)")
     assert "--out" not in differs and "--name" not in differs
     assert os.listdir(os.path.join(run, "logs", "discreg_vae"))
@@ -107,7 +108,8 @@ def test_help_lists_what_quick_changes(capsys):
     assert exit_info.value.code == 0
     printed = " ".join(capsys.readouterr().out.split())
     for text in ("--quick sets (unless given explicitly): --data builtin_faces_plain", "--sigma-lr-multiplier 10.0",
-                 "--kl-warmup-steps 120", "--bn-recalibration-batches"):
+                 "--kl-warmup-steps 120", "--bn-recalibration-batches", "--vae-width 0.5",
+                 "--min-log-sigma -2.3"):
         assert text in printed
 
 
@@ -119,6 +121,8 @@ def test_help_lists_what_quick_changes(capsys):
     (["--likelihood", "logistic_mixture", "--mixture-components", "0"], "--mixture-components 0: must be ≥ 1"),
     (["--image-every", "0"], "--image-every 0: must be > 0"),
     (["--fd-samples", "1"], "--fd-samples 1: the Fréchet distance needs ≥ 2 samples"),
+    (["--vae-width", "0.01"], "--vae-width 0.01: must be finite and ≥ 1/32"),
+    (["--vae-width", "nan"], "--vae-width nan: must be finite and ≥ 1/32"),
     (["--layers", "nosuchlayer"], "--layers nosuchlayer: not layers of the attribute classifier (nosuchlayer)"),
     (["--train-examples", "10", "--batch-size", "25"], "the training split has 10 examples, fewer than one batch"),
 ])
@@ -155,6 +159,20 @@ def test_resume_accepts_a_fixed_discreg_flag_while_only_earlier_stages_finished(
     record_stage(str(tmp_path), "discreg_vae", 1)
     with pytest.raises(ValueError, match="--layers"):
         resume_changes(str(tmp_path), flags(layers=("strided1_bn",)), flags_of)
+
+
+@pytest.mark.parametrize("width,channels", [(1.0, (32, 64, 128, 256)), (0.5, (16, 32, 64, 128))])
+def test_vae_width_scales_the_convolution_channels_of_both_vaes(width, channels):
+    import dataclasses
+
+    cfg = dataclasses.replace(discreg_celeba.Config(), vae_width=width, latent_dim=8, layers=("strided1_bn",))
+    build_classifier, build_vae, _ = discreg_celeba._builders(cfg, 40)
+    _, _, build_discreg = discreg_celeba._builders(cfg, 40, build_classifier())
+    for model in (build_vae(), build_discreg()):
+        encoder = [model.encoder.get_layer(f"enc{i}a_conv").filters for i in range(4)]
+        decoder = [model.decoder.get_layer(f"dec{i}a_conv").filters for i in range(4)]
+        assert tuple(encoder) == channels and tuple(decoder) == channels[::-1]
+        assert model.decoder.output.shape[1:] == (64, 64, 3)
 
 
 def test_logistic_mixture_builds_both_vaes_with_a_mixture_head_that_trains():
