@@ -2,6 +2,7 @@
 fp32 matmul peak.
 
     python benchmarks/train_step.py discreg --batch-size 100
+    python benchmarks/train_step.py vae --batch-size 50 --precision mixed_bfloat16 --vae-width 0.5   # --quick's VAE
     python benchmarks/train_step.py fortified_mnist_pgd --batch-size 128
     python benchmarks/train_step.py all
     python benchmarks/train_step.py autoattack_mnist --points 1000 --eps 0.3   # against a PyTorch APGD-CE loop
@@ -55,14 +56,15 @@ def _train_step(model, batch):
     return lambda: model.train_step(batch)
 
 
-def discreg(batch_size):
-    """DiscRegVAE train step, paper CelebA 64×64 architecture (METHODS.md §1)."""
-    return _train_step(_models.discreg_model(), {"image": _images(batch_size, (64, 64, 3))}), batch_size, None
+def discreg(batch_size, vae_width=1.0):
+    """DiscRegVAE train step, paper CelebA 64×64 architecture (METHODS.md §1; --vae-width scales the VAE)."""
+    model = _models.discreg_model(vae_width)
+    return _train_step(model, {"image": _images(batch_size, (64, 64, 3))}), batch_size, None
 
 
-def vae(batch_size):
+def vae(batch_size, vae_width=1.0):
     """Plain VAE train step, same architecture."""
-    return _train_step(_models.vae_model(), {"image": _images(batch_size, (64, 64, 3))}), batch_size, None
+    return _train_step(_models.vae_model(vae_width), {"image": _images(batch_size, (64, 64, 3))}), batch_size, None
 
 
 def _mnist_batch(batch_size):
@@ -239,18 +241,21 @@ def measure(fn, calls, repeats):
     return statistics.median(times), times
 
 
-def run_one(name, batch_size, jit, calls, repeats, precision="float32"):
-    """Time one configuration; prints its line and returns (line, achieved GFLOP/s)."""
+def run_one(name, batch_size, jit, calls, repeats, precision="float32", vae_width=1.0):
+    """Time one configuration; prints its line and returns (line, achieved GFLOP/s). vae_width: the VAE channels'
+    multiplier of the benchmarks in WIDTH_BENCHMARKS (1: the paper's)."""
     from tfgm.training import set_precision
 
     set_precision(precision)  # before the benchmark builds its models
     keras.utils.set_random_seed(0)
-    body, items, flops = BENCHMARKS[name](batch_size)
+    width = {"vae_width": vae_width} if name in WIDTH_BENCHMARKS else {}
+    body, items, flops = BENCHMARKS[name](batch_size, **width)
     fn = tf.function(body, jit_compile=jit)
     flops = flops or graph_flops(fn)
     seconds, times = measure(fn, calls, repeats)
     gflops = flops / seconds / 1e9 if flops else float("nan")
-    line = (f"bench={name} batch={batch_size} xla={'on' if jit else 'off'} precision={precision} "
+    shown = f" vae_width={vae_width}" if width else ""
+    line = (f"bench={name}{shown} batch={batch_size} xla={'on' if jit else 'off'} precision={precision} "
             f"gflop_per_call={flops / 1e9 if flops else float('nan'):.2f} gflops_per_s={gflops:.1f} "
             f"runs={'/'.join(f'{items / t:.1f}' for t in times)} images_per_s={items / seconds:.1f}")
     print(line)
@@ -259,6 +264,7 @@ def run_one(name, batch_size, jit, calls, repeats, precision="float32"):
 
 
 DELEGATED = {"autoattack_mnist": "autoattack_peer", "rbm_mnist": "rbm_step"}  # benchmarks with their own flags
+WIDTH_BENCHMARKS = ("discreg", "vae")  # take --vae-width
 
 
 def main(argv=None):
@@ -274,7 +280,12 @@ def main(argv=None):
     parser.add_argument("--precision", default="float32", choices=["float32", "mixed_float16", "mixed_bfloat16"],
                         help="Keras dtype policy of the models (loss-scaled under mixed_float16); pct_of_peak stays "
                              "relative to the fp32 matmul peak")
+    parser.add_argument("--vae-width", type=float, default=1.0,
+                        help="multiplier of the VAE channels of the discreg and vae benchmarks (1: the paper's; "
+                             "discreg_celeba --quick trains 0.5)")
     args = parser.parse_args(argv)
+    if args.vae_width != 1.0 and args.bench not in (*WIDTH_BENCHMARKS, "all"):
+        parser.error(f"--vae-width applies to {' and '.join(WIDTH_BENCHMARKS)} only, not {args.bench}")
     if args.bench in DELEGATED:
         parser.error(f"{args.bench} takes its own flags: put it first (train_step.py {args.bench} --help)")
 
@@ -283,8 +294,8 @@ def main(argv=None):
           f"load average {os.getloadavg()[0]:.2f}, TensorFlow's oneDNN kernels {onednn_state()}")
     names = sorted(BENCHMARKS) if args.bench == "all" else [args.bench]
     modes = {"both": (False, True), "on": (True,), "off": (False,)}[args.xla]
-    results = [run_one(name, args.batch_size or DEFAULT_BATCH[name], jit, args.steps, args.repeats, args.precision)
-               for name in names for jit in modes]
+    results = [run_one(name, args.batch_size or DEFAULT_BATCH[name], jit, args.steps, args.repeats, args.precision,
+                       args.vae_width) for name in names for jit in modes]
     peak = max(peak, matmul_peak_gflops())
     print(f"fp32 matmul peak, best of the runs before and after: {peak:.1f} GFLOP/s")
     for line, gflops in results:

@@ -8,6 +8,7 @@ from recipes._celeba import IMAGE_SIZE
 def check_config(cfg):
     """ValueError naming every flag of this recipe that cannot work (before any data is read or step taken)."""
     from tfgm.models.vae import VAE_LIKELIHOODS
+    from tfgm.nets import discgen
 
     positive = {"--latent-dim": cfg.latent_dim, "--learning-rate": cfg.learning_rate,
                 "--classifier-learning-rate": cfg.classifier_learning_rate, "--vae-epochs": cfg.vae_epochs,
@@ -19,9 +20,13 @@ def check_config(cfg):
         ("--kl-warmup-steps", cfg.kl_warmup_steps), ("--bn-recalibration-batches", cfg.bn_recalibration_batches),
         ("--layer-weight", cfg.layer_weight), ("--train-examples", cfg.train_examples),
         ("--eval-examples", cfg.eval_examples)) if value < 0]
-    if not (math.isfinite(cfg.vae_width) and 32 * cfg.vae_width >= 1):
-        problems.append(f"--vae-width {cfg.vae_width}: must be finite and ≥ 1/32 (the first stage's 32 channels "
-                        "× w ≥ 1)")
+    if not (math.isfinite(cfg.vae_width) and cfg.vae_width > 0):
+        problems.append(f"--vae-width {cfg.vae_width}: must be finite and > 0")
+    else:
+        try:
+            discgen.celeba_vae_widths(cfg.vae_width)
+        except ValueError as error:
+            problems.append(f"--vae-width {cfg.vae_width}: {error}")
     if cfg.fd_samples < 2:
         problems.append(f"--fd-samples {cfg.fd_samples}: the Fréchet distance needs ≥ 2 samples")
     if cfg.likelihood not in VAE_LIKELIHOODS:

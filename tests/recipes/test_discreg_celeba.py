@@ -121,8 +121,8 @@ def test_help_lists_what_quick_changes(capsys):
     (["--likelihood", "logistic_mixture", "--mixture-components", "0"], "--mixture-components 0: must be ≥ 1"),
     (["--image-every", "0"], "--image-every 0: must be > 0"),
     (["--fd-samples", "1"], "--fd-samples 1: the Fréchet distance needs ≥ 2 samples"),
-    (["--vae-width", "0.01"], "--vae-width 0.01: must be finite and ≥ 1/32"),
-    (["--vae-width", "nan"], "--vae-width nan: must be finite and ≥ 1/32"),
+    (["--vae-width", "0.01"], "--vae-width 0.01: width multiplier 0.01: the first stage's 32 channels would round"),
+    (["--vae-width", "nan"], "--vae-width nan: must be finite and > 0"),
     (["--layers", "nosuchlayer"], "--layers nosuchlayer: not layers of the attribute classifier (nosuchlayer)"),
     (["--train-examples", "10", "--batch-size", "25"], "the training split has 10 examples, fewer than one batch"),
 ])

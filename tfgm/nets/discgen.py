@@ -17,6 +17,18 @@ REGULARIZED_LAYERS = ("strided1_bn", "strided2_bn", "strided3_bn")
 # recomputed population statistics after training instead. Measured on built-in faces, 3000 examples:
 # classifier attribute accuracy after 4 epochs 0.86 with 0.9 vs 0.75 with 0.99.
 BN_MOMENTUM = 0.9
+# Channels of the VAE encoder's four stages (the decoder's, reversed): METHODS.md §1.
+CELEBA_VAE_WIDTHS = (32, 64, 128, 256)
+
+
+def celeba_vae_widths(multiplier=1.0):
+    """The encoder's stage widths × `multiplier`, rounded (e.g. 0.5 → (16, 32, 64, 128)); the decoder takes them
+    reversed. ValueError when a stage would get no channel."""
+    widths = tuple(round(w * multiplier) for w in CELEBA_VAE_WIDTHS)
+    if not widths[0] >= 1:
+        raise ValueError(f"width multiplier {multiplier}: the first stage's {CELEBA_VAE_WIDTHS[0]} channels "
+                         f"would round to {widths[0]}")
+    return widths
 
 
 def _conv_bn_relu(x, filters, kernel, strides, padding, name, transpose=False, sync_bn=False):
@@ -32,7 +44,7 @@ def _dense_bn_relu(x, units, name, sync_bn=False):
     return layers.ReLU(name=f"{name}_relu")(x)
 
 
-def celeba_encoder(image_shape=(64, 64, 3), latent_dim=500, widths=(32, 64, 128, 256), hidden=1000,
+def celeba_encoder(image_shape=(64, 64, 3), latent_dim=500, widths=CELEBA_VAE_WIDTHS, hidden=1000,
                    sync_bn=False, name="encoder"):
     """q(z|x): 4 stages × [3×3 conv, 3×3 conv, 2×2 stride-2 conv] (BN+ReLU, no bias) → dense → (μ, log σ²).
 
@@ -51,7 +63,7 @@ def celeba_encoder(image_shape=(64, 64, 3), latent_dim=500, widths=(32, 64, 128,
     return keras.Model(x_in, [z_mean, z_log_var], name=name)
 
 
-def celeba_decoder(latent_dim=500, image_shape=(64, 64, 3), widths=(256, 128, 64, 32), hidden=1000,
+def celeba_decoder(latent_dim=500, image_shape=(64, 64, 3), widths=CELEBA_VAE_WIDTHS[::-1], hidden=1000,
                    sync_bn=False, name="decoder", head_channels=0):
     """p(x|z) mean: dense → dense → 4×4×C → 4 stages × [3×3 conv, 3×3 conv, 2×2 stride-2 transposed conv] →
     1×1 conv → sigmoid. Input [B, latent_dim]; output [B, 64, 64, 3] in (0, 1).
