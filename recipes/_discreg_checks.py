@@ -27,6 +27,11 @@ def check_config(cfg):
             discgen.celeba_vae_widths(cfg.vae_width)
         except ValueError as error:
             problems.append(f"--vae-width {cfg.vae_width}: {error}")
+    if not (math.isfinite(cfg.pixel_sigma) and cfg.pixel_sigma >= 0):
+        problems.append(f"--pixel-sigma {cfg.pixel_sigma}: must be a finite σ > 0, or 0 (learned)")
+    elif cfg.pixel_sigma and cfg.likelihood != "gaussian":
+        problems.append(f"--pixel-sigma {cfg.pixel_sigma}: only the gaussian likelihood has a σ (--likelihood "
+                        f"{cfg.likelihood}); drop the flag or use --likelihood gaussian")
     if cfg.fd_samples < 2:
         problems.append(f"--fd-samples {cfg.fd_samples}: the Fréchet distance needs ≥ 2 samples")
     if cfg.likelihood not in VAE_LIKELIHOODS:

@@ -25,7 +25,8 @@ def builders(cfg, num_attributes, classifier=None):
 
     def vae_options():
         return dict(likelihood=cfg.likelihood, min_log_sigma=cfg.min_log_sigma, max_log_var=cfg.max_log_var,
-                    kl_warmup_steps=cfg.kl_warmup_steps, sigma_lr_multiplier=cfg.sigma_lr_multiplier, seed=cfg.seed)
+                    kl_warmup_steps=cfg.kl_warmup_steps, sigma_lr_multiplier=cfg.sigma_lr_multiplier,
+                    pixel_sigma=cfg.pixel_sigma or None, seed=cfg.seed)
 
     def build_vae():
         model = VAE(*nets(), name="vae", **vae_options())

@@ -37,8 +37,8 @@ def sample_rows(path, images, steps, columns=12):
 def summary_table(metrics):
     """Mean and std of the energy of each group, beside the AUROC of energy and of the blind energy separating
     test images from it."""
-    lines = [f"energies (lower = likelier under the model) and the AUROC of energy separating test images from "
-             f"each group (1: always higher; 0.5: indistinguishable, the ideal for samples)",
+    lines = ["energies (lower = likelier under the model) and the AUROC of energy separating test images from "
+             "each group (1: always higher; 0.5: indistinguishable, the ideal for samples)",
              f"{'group':30s} {'mean E':>9s} {'std':>8s} {'AUROC':>7s} {'blind ‖x−x̄‖²':>13s}"]
     for k in GROUPS:
         e = metrics["energy"][k]

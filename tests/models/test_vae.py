@@ -133,3 +133,19 @@ def test_sigma_lr_multiplier_scales_the_first_adam_step_of_log_sigma(multiplier)
     assert VAE.from_config(model.get_config()).sigma_lr_multiplier == multiplier
     with pytest.raises(ValueError, match="sigma_lr_multiplier"):
         VAE(tiny_encoder(), tiny_decoder(), sigma_lr_multiplier=0.5)
+
+
+def test_a_fixed_pixel_sigma_replaces_the_learned_one_and_is_not_trained():
+    model = VAE(tiny_encoder(), tiny_decoder(), pixel_sigma=0.05)
+    model.compile(adam())
+    assert not any(v is model.log_sigma_x for v in model.trainable_variables)
+    x_mean = np.clip(X + 0.1 * rng.normal(size=X.shape), 0, 1).astype("float32")
+    expected = np.sum(-np.log(0.05) - 0.5 * np.log(2 * np.pi) - 0.5 * ((X - x_mean) / 0.05) ** 2, axis=(1, 2, 3))
+    np.testing.assert_allclose(model.log_px_given_z(X, x_mean), expected, rtol=1e-5)
+    model.fit(_dataset(), epochs=1, verbose=0)
+    assert np.array_equal(model.log_sigma_x.numpy(), np.zeros(IMAGE_SHAPE, "float32"))
+    np.testing.assert_allclose(model.log_px_given_z(X, x_mean), expected, rtol=1e-5)
+    assert VAE.from_config(model.get_config()).pixel_sigma == 0.05
+    for sigma, likelihood in ((0.0, "gaussian"), (float("nan"), "gaussian"), (0.05, "bernoulli")):
+        with pytest.raises(ValueError, match="pixel_sigma"):
+            VAE(tiny_encoder(), tiny_decoder(), likelihood=likelihood, pixel_sigma=sigma)

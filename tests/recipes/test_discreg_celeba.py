@@ -123,6 +123,8 @@ def test_help_lists_what_quick_changes(capsys):
     (["--fd-samples", "1"], "--fd-samples 1: the Fréchet distance needs ≥ 2 samples"),
     (["--vae-width", "0.01"], "--vae-width 0.01: width multiplier 0.01: the first stage's 32 channels would round"),
     (["--vae-width", "nan"], "--vae-width nan: must be finite and > 0"),
+    (["--pixel-sigma", "-0.1"], "--pixel-sigma -0.1: must be a finite σ > 0, or 0 (learned)"),
+    (["--pixel-sigma", "0.05", "--likelihood", "bernoulli"], "--pixel-sigma 0.05: only the gaussian likelihood"),
     (["--layers", "nosuchlayer"], "--layers nosuchlayer: not layers of the attribute classifier (nosuchlayer)"),
     (["--train-examples", "10", "--batch-size", "25"], "the training split has 10 examples, fewer than one batch"),
 ])

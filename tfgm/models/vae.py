@@ -35,6 +35,11 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
         β = min(1, (step + 1) / kl_warmup_steps), the optimizer's step counting from 0; 0 (the default, the paper's
         objective) means β = 1 throughout. Evaluation (`test_step`, metrics) always uses β = 1 and the logged `kl`
         is unweighted; `loss` is the objective trained on.
+    pixel_sigma: None (the paper's): the gaussian likelihood's per-pixel σ is learned; a float > 0: every pixel's σ is
+        fixed at it (the variable `log_sigma_x` stays, untrained and unused). A learned σ grows with the error it
+        explains: early in a short run it weighs the reconstruction term down by σ⁻² and the means stay blurred;
+        a fixed small σ (e.g. 0.05) keeps that weight. Gaussian likelihood only; `min_log_sigma`'s soft floor
+        still applies.
     max_log_var: the encoder's log σ² passes `likelihoods.bound_log_var` (unchanged below max_log_var − 4,
         saturating at max_log_var): keeps the first Adam steps from drawing |z| in the thousands, which
         overflows a float16 decoder. None (or inf) turns the bound off.
@@ -44,7 +49,8 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
     """
 
     def __init__(self, encoder, decoder, likelihood="gaussian", min_log_sigma=likelihoods.MIN_LOG_SIGMA,
-                 max_log_var=likelihoods.MAX_LOG_VAR, kl_warmup_steps=0, sigma_lr_multiplier=1.0, seed=0, **kwargs):
+                 max_log_var=likelihoods.MAX_LOG_VAR, kl_warmup_steps=0, sigma_lr_multiplier=1.0, pixel_sigma=None,
+                 seed=0, **kwargs):
         super().__init__(**kwargs)
         if not float(sigma_lr_multiplier) >= 1.0:
             raise ValueError(f"sigma_lr_multiplier must be >= 1 (1: the paper's), got {sigma_lr_multiplier!r}")
@@ -52,6 +58,9 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
             raise ValueError(f"kl_warmup_steps must be >= 0 (0: no warm-up), got {kl_warmup_steps!r}")
         if likelihood not in VAE_LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {VAE_LIKELIHOODS}, got {likelihood!r}")
+        if pixel_sigma is not None and not (likelihood == "gaussian" and 0 < float(pixel_sigma) < math.inf):
+            raise ValueError(f"pixel_sigma must be None (learned) or a finite σ > 0 with likelihood='gaussian', got "
+                             f"{pixel_sigma!r} with likelihood={likelihood!r}")
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
@@ -59,6 +68,7 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
         self.max_log_var = None if max_log_var is None or math.isinf(max_log_var) else float(max_log_var)
         self.kl_warmup_steps = int(kl_warmup_steps)
         self.sigma_lr_multiplier = float(sigma_lr_multiplier)
+        self.pixel_sigma = None if pixel_sigma is None else float(pixel_sigma)
         self.seed = int(seed)
         self.latent_dim = int(decoder.inputs[0].shape[-1])
         self.image_shape = tuple(int(d) for d in decoder.outputs[0].shape[1:])
@@ -72,7 +82,8 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
             self.mixture_components = head // per
         self.log_sigma_x = None
         if likelihood in ("gaussian", "discretized_logistic"):
-            self.log_sigma_x = self.add_weight(shape=self.image_shape, initializer="zeros", name="log_sigma_x")
+            self.log_sigma_x = self.add_weight(shape=self.image_shape, initializer="zeros", name="log_sigma_x",
+                                               trainable=self.pixel_sigma is None)
         self._init_trackers(self.tracked_terms())
         self.built = True
 
@@ -134,7 +145,10 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
             return mixtures.logistic_mixture_log_likelihood(images, x_mean)
         if self.likelihood == "bernoulli":
             return likelihoods.bernoulli_log_likelihood(images, x_mean)
-        log_sigma = self.learned_log_sigma(self.log_sigma_x)
+        if self.pixel_sigma is not None:
+            log_sigma = tf.fill(self.image_shape, math.log(self.pixel_sigma))
+        else:
+            log_sigma = self.learned_log_sigma(self.log_sigma_x)
         if self.likelihood == "gaussian":
             return likelihoods.gaussian_log_likelihood(images, x_mean, log_sigma, self.min_log_sigma)
         return likelihoods.discretized_logistic_log_likelihood(images, x_mean, log_sigma)
@@ -234,4 +248,4 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
     def get_config(self):
         return self._config(likelihood=self.likelihood, min_log_sigma=self.min_log_sigma, max_log_var=self.max_log_var,
                             kl_warmup_steps=self.kl_warmup_steps, sigma_lr_multiplier=self.sigma_lr_multiplier,
-                            seed=self.seed)
+                            pixel_sigma=self.pixel_sigma, seed=self.seed)
