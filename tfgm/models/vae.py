@@ -38,8 +38,8 @@ class VAE(TrackersMixin, SingleOptimizerMixin, SubmodelConfigMixin, keras.Model)
     pixel_sigma: None (the paper's): the gaussian likelihood's per-pixel σ is learned; a float > 0: every pixel's σ is
         fixed at it (the variable `log_sigma_x` stays, untrained and unused). A learned σ grows with the error it
         explains: early in a short run it weighs the reconstruction term down by σ⁻² and the means stay blurred;
-        a fixed small σ (e.g. 0.05) keeps that weight. Gaussian likelihood only; `min_log_sigma`'s soft floor
-        still applies.
+        a fixed small σ (e.g. 0.05) keeps that weight — and, in a DiscRegVAE, lets the pixel term outweigh the
+        classifier terms (BUILD.md). Gaussian likelihood only; `min_log_sigma`'s soft floor still applies.
     max_log_var: the encoder's log σ² passes `likelihoods.bound_log_var` (unchanged below max_log_var − 4,
         saturating at max_log_var): keeps the first Adam steps from drawing |z| in the thousands, which
         overflows a float16 decoder. None (or inf) turns the bound off.
