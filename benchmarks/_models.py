@@ -19,13 +19,6 @@ def mnist_batch(n):
     return {"image": images(n, (28, 28, 1)), "label": (np.arange(n) % 10).astype("int32")}
 
 
-def _celeba_vae_nets(vae_width):
-    from tfgm.nets import discgen
-
-    widths = discgen.celeba_vae_widths(vae_width)
-    return discgen.celeba_encoder(widths=widths), discgen.celeba_decoder(widths=widths[::-1])
-
-
 def discreg_model(vae_width=1.0):
     """DiscRegVAE, the paper's CelebA 64×64 nets (METHODS.md §1; VAE channels × vae_width), Adam 0.002."""
     import keras
@@ -33,7 +26,8 @@ def discreg_model(vae_width=1.0):
     from tfgm.models import DiscRegVAE
     from tfgm.nets import discgen
 
-    model = DiscRegVAE(*_celeba_vae_nets(vae_width), discgen.feature_extractor(discgen.celeba_classifier()))
+    model = DiscRegVAE(*discgen.celeba_vae_nets(width=vae_width),
+                       discgen.feature_extractor(discgen.celeba_classifier()))
     model.compile(keras.optimizers.Adam(0.002))
     return model
 
@@ -43,8 +37,9 @@ def vae_model(vae_width=1.0):
     import keras
 
     from tfgm.models import VAE
+    from tfgm.nets import discgen
 
-    model = VAE(*_celeba_vae_nets(vae_width))
+    model = VAE(*discgen.celeba_vae_nets(width=vae_width))
     model.compile(keras.optimizers.Adam(0.002))
     return model
 

@@ -20,13 +20,10 @@ def check_config(cfg):
         ("--kl-warmup-steps", cfg.kl_warmup_steps), ("--bn-recalibration-batches", cfg.bn_recalibration_batches),
         ("--layer-weight", cfg.layer_weight), ("--train-examples", cfg.train_examples),
         ("--eval-examples", cfg.eval_examples)) if value < 0]
-    if not (math.isfinite(cfg.vae_width) and cfg.vae_width > 0):
-        problems.append(f"--vae-width {cfg.vae_width}: must be finite and > 0")
-    else:
-        try:
-            discgen.celeba_vae_widths(cfg.vae_width)
-        except ValueError as error:
-            problems.append(f"--vae-width {cfg.vae_width}: {error}")
+    try:
+        discgen.celeba_vae_widths(cfg.vae_width)
+    except ValueError as error:
+        problems.append(f"--vae-width {cfg.vae_width}: {error}")
     if not (math.isfinite(cfg.pixel_sigma) and cfg.pixel_sigma >= 0):
         problems.append(f"--pixel-sigma {cfg.pixel_sigma}: must be a finite σ > 0, or 0 (learned)")
     elif cfg.pixel_sigma and cfg.likelihood != "gaussian":

@@ -19,9 +19,7 @@ def builders(cfg, num_attributes, classifier=None):
 
     def nets():
         head = logistic_mixture_channels(cfg.mixture_components, 3) if cfg.likelihood == "logistic_mixture" else 0
-        widths = discgen.celeba_vae_widths(cfg.vae_width)
-        return (discgen.celeba_encoder(IMAGE_SIZE + (3,), cfg.latent_dim, widths=widths),
-                discgen.celeba_decoder(cfg.latent_dim, IMAGE_SIZE + (3,), widths=widths[::-1], head_channels=head))
+        return discgen.celeba_vae_nets(IMAGE_SIZE + (3,), cfg.latent_dim, cfg.vae_width, head)
 
     def vae_options():
         return dict(likelihood=cfg.likelihood, min_log_sigma=cfg.min_log_sigma, max_log_var=cfg.max_log_var,

@@ -4,6 +4,8 @@ classifier, and a frozen multi-layer feature extractor over a trained classifier
 All builders return built Functional models. Images are float32 [B, 64, 64, 3] in [0, 1].
 """
 
+import math
+
 import keras
 from keras import layers
 
@@ -24,11 +26,21 @@ CELEBA_VAE_WIDTHS = (32, 64, 128, 256)
 def celeba_vae_widths(multiplier=1.0):
     """The encoder's stage widths × `multiplier`, rounded (e.g. 0.5 → (16, 32, 64, 128)); the decoder takes them
     reversed. ValueError when a stage would get no channel."""
+    if not (math.isfinite(multiplier) and multiplier > 0):
+        raise ValueError(f"must be finite and > 0 (width multiplier {multiplier})")
     widths = tuple(round(w * multiplier) for w in CELEBA_VAE_WIDTHS)
     if not widths[0] >= 1:
         raise ValueError(f"width multiplier {multiplier}: the first stage's {CELEBA_VAE_WIDTHS[0]} channels "
                          f"would round to {widths[0]}")
     return widths
+
+
+def celeba_vae_nets(image_shape=(64, 64, 3), latent_dim=500, width=1.0, head_channels=0):
+    """(encoder, decoder) of the CelebA VAE with every convolution's channels × `width` (`celeba_vae_widths`;
+    1: METHODS.md §1); head_channels as `celeba_decoder`."""
+    widths = celeba_vae_widths(width)
+    return (celeba_encoder(image_shape, latent_dim, widths=widths),
+            celeba_decoder(latent_dim, image_shape, widths=widths[::-1], head_channels=head_channels))
 
 
 def _conv_bn_relu(x, filters, kernel, strides, padding, name, transpose=False, sync_bn=False):
