@@ -87,6 +87,11 @@ class GibbsNetDataset(GibbsExperiment):
             index = {c: i for i, c in enumerate(self.classes)}
             table = tf.constant([index.get(c, 0) for c in range(max(self.classes) + 1)], tf.int32)
             ds = ds.map(lambda d: {"image": d["image"], "label": tf.gather(table, tf.cast(d["label"], tf.int32))})
+            # The filter leaves the size unknown, and Keras warns "input ran out of data" at the end of the first
+            # epoch over such a dataset. One counting pass makes it known and fills the cache that training reads
+            # (4 s for 60,000 digits in memory).
+            ds = ds.cache()
+            return ds.apply(tf.data.experimental.assert_cardinality(int(ds.reduce(0, lambda n, _: n + 1))))
         return ds.cache()
 
     def train(self, data):
