@@ -54,6 +54,7 @@ def test_quick_recipe_trains_evaluates_and_writes_a_complete_run_directory(quick
     assert differs["--sigma-lr-multiplier"] == 10.0 and differs["--kl-warmup-steps"] == 120  # --quick's levers
     assert differs["--learning-rate"] == 0.001 and differs["--bn-recalibration-batches"] == 10
     assert differs["--vae-width"] == 0.5 and differs["--min-log-sigma"] == -2.3
+    assert differs["--layers"] == ["strided2_bn", "strided3_bn"]  # the quick run leaves out the first layer
     assert differs["--precision"] in ("auto (float32)", "auto (mixed_bfloat16)")
     assert "--out" not in differs and "--name" not in differs
     assert os.listdir(os.path.join(run, "logs", "discreg_vae"))
